@@ -1,0 +1,6 @@
+/** Every evidence reader, in the order their sniffers are asked. */
+import type { EvidenceReader } from './types.js';
+import { evtxReader } from './evtx/index.js';
+import { pcapReader, pcapngReader } from './pcap/index.js';
+
+export const readers: readonly EvidenceReader[] = [evtxReader, pcapReader, pcapngReader];
