@@ -22,7 +22,7 @@ import type { EvidenceReader, ReaderContext, ReaderStats } from '../readers/type
 import { DuckDbCaseStore } from '../store/duckdb-store.js';
 import type { CaseStore } from '../store/store.js';
 import { detectorModules } from '../detectors/index.js';
-import { EntityCollector, investigate as buildIncidents, parseAlert } from '../investigation/index.js';
+import { EntityCollector, graphRows, investigateAll, parseAlert } from '../investigation/index.js';
 import { writeReports } from '../render/index.js';
 import type { CaseConfig } from './config.js';
 import { DetectorHub } from './detect.js';
@@ -93,8 +93,8 @@ async function runCase(opts: InvestigateOptions, store: CaseStore, caseDir: stri
     homeNet,
     settings: config.detectors,
   });
-  const entities = new EntityCollector();
-  for (const [ip, name] of Object.entries(config.hosts)) entities.addHostName?.(ip, name, 'config');
+  const entities = new EntityCollector(homeNet);
+  entities.addHostMap(config.hosts);
 
   const evidence: EvidenceEntry[] = [];
   const problems: ProblemEntry[] = [];
@@ -180,7 +180,7 @@ async function runCase(opts: InvestigateOptions, store: CaseStore, caseDir: stri
   await store.appendFindings(findings);
 
   const alert = config.alert ? parseAlert(config.alert) : null;
-  const incidents = buildIncidents({
+  const { incidents, graph } = investigateAll({
     findings,
     entities: entities.snapshot(),
     homeNet,
@@ -188,6 +188,9 @@ async function runCase(opts: InvestigateOptions, store: CaseStore, caseDir: stri
     tz: config.tz,
     hostMap: config.hosts,
   });
+  const rows = graphRows(graph);
+  await store.putRows('entities', rows.entities);
+  await store.putRows('edges', rows.edges);
 
   const file: IncidentFile = {
     schema: INCIDENT_SCHEMA,

@@ -62,7 +62,7 @@ function toJsonRow(r: Record<string, unknown>): Record<string, unknown> {
   return { time: new Date(Number(r.ts)).toISOString(), ...rest, ...extra };
 }
 
-const SUMMARY_FIELDS = ['url.original', 'dns.question.name', 'tls.client.server_name', 'smb.tree', 'file.name', 'rdp.cookie', 'conn.state', 'dcerpc.operation', 'stratum.login'];
+const SUMMARY_FIELDS = ['url.original', 'dns.question.name', 'tls.client.server_name', 'file.name', 'smb.tree', 'rdp.cookie', 'conn.state', 'dcerpc.operation', 'stratum.login'];
 
 function toTableRow(r: Record<string, unknown>, tz: string): Record<string, unknown> {
   let data: Record<string, unknown> = {};
