@@ -17,11 +17,18 @@ export class DetectorHub {
   readonly failures: DetectorFailure[] = [];
   private readonly disabled = new Set<Detector>();
 
+  /**
+   * All detectors get the same context object (detectors of one family may share state
+   * keyed by it); each module's defaults are merged under its id in `settings`.
+   */
   constructor(modules: readonly DetectorModule[], ctx: DetectorContext) {
+    const settings: DetectorContext['settings'] = { ...ctx.settings };
+    for (const m of modules) settings[m.id] = { ...m.defaults, ...(ctx.settings[m.id] ?? {}) };
+    const shared: DetectorContext = { ...ctx, settings };
     for (const m of modules) {
       let d: Detector;
       try {
-        d = m.create({ ...ctx, settings: { ...ctx.settings, [m.id]: { ...m.defaults, ...(ctx.settings[m.id] ?? {}) } } });
+        d = m.create(shared);
       } catch (err) {
         this.failures.push({ detector: m.id, reason: `could not start: ${(err as Error).message}` });
         continue;

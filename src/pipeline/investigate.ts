@@ -91,7 +91,8 @@ async function runCase(opts: InvestigateOptions, store: CaseStore, caseDir: stri
 
   const hub = new DetectorHub([...detectorModules, ...(opts.extraDetectors ?? [])], {
     homeNet,
-    settings: config.detectors,
+    // The case time zone matters to "unusual hours" detectors.
+    settings: { ...config.detectors, host: { timeZone: config.tz, ...(config.detectors.host ?? {}) } },
   });
   const entities = new EntityCollector(homeNet);
   entities.addHostMap(config.hosts);
