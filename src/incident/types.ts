@@ -101,6 +101,8 @@ export interface CompromisedEntry {
 
 export interface EntryPoint {
   host: string;
+  /** The entry host's address, when known (host may be its name). */
+  ip?: string;
   technique: string;
   time: string;
   from: string;
