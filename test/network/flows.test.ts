@@ -1,0 +1,176 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { analyzeCapture } from '../../src/network/engine.js';
+import { communityId } from '../../src/network/communityid.js';
+import type { AnalyzerFactory, Dir } from '../../src/network/analyzer.js';
+import type { SpoorEvent } from '../../src/core/event.js';
+import { Conversation, ether, ipv4, pcap, tcpPacket, udpDgram, udpPacket, type Frame } from './support/capbuild.js';
+
+async function conns(frames: Frame[], analyzers: AnalyzerFactory[] = [], options?: Record<string, unknown>): Promise<SpoorEvent[]> {
+  const { events } = await analyzeCapture(pcap(frames), { evidence: 'T', analyzers, options });
+  return events.filter((e) => e['event.dataset'] === 'conn');
+}
+
+test('full handshake, data both ways, FIN close: SF with Zeek history and byte counts', async () => {
+  const c = new Conversation('10.0.0.1', 40000, '10.0.0.2', 80).handshake().client('PA', 'x'.repeat(100)).server('A').server('PA', 'y'.repeat(300)).client('A').close();
+  const [e] = await conns(c.frames);
+  assert.equal(e['conn.state'], 'SF');
+  assert.equal(e['conn.history'], 'ShADadFf');
+  assert.equal(e['source.bytes'], 100);
+  assert.equal(e['destination.bytes'], 300);
+  assert.equal(e['source.packets'], 6);
+  assert.equal(e['destination.packets'], 4);
+  assert.equal(e['source.ip_bytes'], 6 * 40 + 100);
+  assert.equal(e['conn.missed_bytes'], 0);
+  assert.equal(e['conn.first_frame'], 1);
+  assert.equal(e['conn.orig_ttl'], 64);
+  assert.equal(e['conn.orig_seq'], 1000);
+  assert.match(String(e['network.community_id']), /^1:[A-Za-z0-9+/]{27}=$/);
+});
+
+test('reject, scan (S0), half-open and resets', async () => {
+  const rej = new Conversation('10.0.0.1', 40001, '10.0.0.2', 81).client('S').server('RA');
+  const s0 = new Conversation('10.0.0.1', 40002, '10.0.0.2', 82).client('S');
+  const rsto = new Conversation('10.0.0.1', 40003, '10.0.0.2', 83).handshake().client('RA');
+  const rstos0 = new Conversation('10.0.0.1', 40004, '10.0.0.2', 84).client('S').client('R');
+  const sh = new Conversation('10.0.0.1', 40005, '10.0.0.2', 85).client('S').client('F');
+  const frames = [...rej.frames, ...s0.frames, ...rsto.frames, ...rstos0.frames, ...sh.frames].sort((a, b) => a.ts - b.ts);
+  const cs = await conns(frames);
+  const by = (p: number) => cs.find((e) => e['destination.port'] === p)!;
+  assert.equal(by(81)['conn.state'], 'REJ');
+  assert.equal(by(81)['conn.history'], 'Sr');
+  assert.equal(by(82)['conn.state'], 'S0');
+  assert.equal(by(82)['conn.history'], 'S');
+  assert.equal(by(83)['conn.state'], 'RSTO');
+  assert.equal(by(84)['conn.state'], 'RSTOS0');
+  assert.equal(by(85)['conn.state'], 'SH');
+});
+
+test('SYN scan of many ports creates one S0 connection each and the table stays bounded', async () => {
+  const frames: Frame[] = [];
+  for (let i = 0; i < 3000; i++) frames.push({ ts: 1700000000 + i * 0.0001, data: tcpPacket({ src: '10.9.9.9', dst: '10.0.0.2', sport: 55555, dport: 1 + i, seq: 777, flags: 'S' }) });
+  const { events, summary } = await analyzeCapture(pcap(frames), { evidence: 'T', options: { maxFlows: 500 } });
+  const cs = events.filter((e) => e['event.dataset'] === 'conn');
+  assert.equal(cs.length, 3000);
+  assert.ok(cs.every((e) => e['conn.state'] === 'S0'));
+  assert.equal(summary.evicted, 2500);
+});
+
+test('SYN-ACK seen first from a server port: roles flipped (^)', async () => {
+  const c = new Conversation('10.0.0.1', 40010, '10.0.0.2', 80);
+  c.server('SA');
+  const [e] = await conns(c.frames);
+  assert.equal(e['source.ip'], '10.0.0.1');
+  assert.equal(e['destination.port'], 80);
+  assert.equal(e['conn.history'], '^h');
+});
+
+function recorder(): { factory: AnalyzerFactory; got: string[]; gaps: number[] } {
+  const got = ['', ''];
+  const gaps: number[] = [];
+  const factory: AnalyzerFactory = {
+    name: 'rec',
+    transport: 'tcp',
+    probe: () => true,
+    createStream: () => ({
+      data(dir: Dir, b: Buffer) {
+        got[dir] += b.toString('latin1');
+      },
+      gap(_dir: Dir, len: number) {
+        gaps.push(len);
+      },
+      end() {},
+    }),
+  };
+  return { factory, got, gaps };
+}
+
+test('out-of-order and overlapping segments are reassembled first-wins', async () => {
+  const c = new Conversation('10.0.0.1', 40020, '10.0.0.2', 9999).handshake();
+  const base = c.cseq;
+  c.client('PA', 'WORLD', base + 5); // arrives first, out of order
+  c.client('PA', 'HELLO', base); // fills the hole
+  c.client('PA', 'LOXXX', base + 3); // overlap: first wins for bytes 3..9, 'XX' beyond? (3+5=8 < 10: fully covered)
+  c.client('PA', '!!', base + 10);
+  c.cseq = base + 12;
+  c.server('A');
+  c.close();
+  const r = recorder();
+  const [e] = await conns(c.frames, [r.factory]);
+  assert.equal(r.got[0], 'HELLOWORLD!!');
+  assert.equal(e['source.bytes'], 12);
+  assert.equal(e['conn.missed_bytes'], 0);
+  assert.equal(e['network.protocol'], 'rec');
+  assert.match(String(e['conn.history']), /T/, 'retransmission noted');
+});
+
+test('acked bytes never seen are missed bytes and a gap for the analyzer', async () => {
+  const c = new Conversation('10.0.0.1', 40030, '10.0.0.2', 9999).handshake();
+  const base = c.cseq;
+  c.client('PA', 'AAAA');
+  c.cseq = base + 1004; // 1000 bytes lost in capture
+  c.client('PA', 'BBBB');
+  c.server('A');
+  c.close();
+  const r = recorder();
+  const [e] = await conns(c.frames, [r.factory]);
+  assert.equal(e['conn.missed_bytes'], 1000);
+  assert.match(String(e['conn.history']), /G/);
+  assert.deepEqual(r.gaps, [1000]);
+  assert.equal(r.got[0], 'AAAABBBB');
+  assert.equal(e['source.bytes'], 1008);
+});
+
+test('reassembly caps: a hostile out-of-order flood is bounded', async () => {
+  const c = new Conversation('10.0.0.1', 40040, '10.0.0.2', 9999).handshake();
+  const base = c.cseq;
+  for (let i = 1; i <= 200; i++) c.client('PA', Buffer.alloc(1000, 65), base + i * 2000); // holes everywhere
+  const r = recorder();
+  const { events } = await analyzeCapture(pcap(c.frames), { evidence: 'T', analyzers: [r.factory], options: { maxReasmPerFlow: 50_000 } });
+  assert.ok(events.some((e) => e['event.dataset'] === 'conn'));
+  assert.ok(r.got[0].length <= 50_000 + 1000, `kept ${r.got[0].length}`);
+});
+
+test('IPv4 fragments are reassembled into one UDP datagram', async () => {
+  const payload = Buffer.alloc(3000, 7);
+  const udp = udpDgram(5000, 6000, payload);
+  const frames: Frame[] = [];
+  const parts = [udp.subarray(0, 1480), udp.subarray(1480, 2960), udp.subarray(2960)];
+  let off = 0;
+  const order = [2, 0, 1];
+  const offs = [0, 1480, 2960];
+  for (const i of order) {
+    const mf = i < 2 ? 0x2000 : 0;
+    frames.push({ ts: 1700000000 + frames.length * 0.001, data: ether(ipv4('10.0.0.1', '10.0.0.2', 17, parts[i], { id: 42, frag: mf | (offs[i] / 8) })) });
+    off++;
+  }
+  const cs = await conns(frames);
+  assert.equal(cs.length, 1);
+  assert.equal(cs[0]['source.bytes'], 3000);
+  assert.equal(cs[0]['source.packets'], 1);
+  assert.equal(cs[0]['destination.port'], 6000);
+});
+
+test('UDP request/response: SF, Dd; inactivity timeout splits connections', async () => {
+  const q = udpPacket('10.0.0.1', '10.0.0.2', 3333, 4444, Buffer.from('ping'));
+  const a = udpPacket('10.0.0.2', '10.0.0.1', 4444, 3333, Buffer.from('pong!'));
+  const cs = await conns([
+    { ts: 1700000000, data: q },
+    { ts: 1700000000.1, data: a },
+    { ts: 1700000200, data: q },
+  ]);
+  assert.equal(cs.length, 2);
+  const first = cs.find((e) => e['destination.packets'] === 1)!;
+  assert.equal(first['conn.state'], 'SF');
+  assert.equal(first['conn.history'], 'Dd');
+  assert.equal(first['source.bytes'], 4);
+  assert.equal(first['destination.bytes'], 5);
+});
+
+test('Community ID v1 matches the specification examples', () => {
+  // corelight/community-id-spec baseline: tcp 128.232.110.120:34855 -> 66.35.250.204:80
+  const a = [(128 << 24 | 232 << 16 | 110 << 8 | 120) >>> 0];
+  const b = [(66 << 24 | 35 << 16 | 250 << 8 | 204) >>> 0];
+  assert.equal(communityId(false, a, b, 6, 34855, 80), '1:LQU9qZlK+B5F3KDmev6m5PMibrg=');
+  assert.equal(communityId(false, b, a, 6, 80, 34855), '1:LQU9qZlK+B5F3KDmev6m5PMibrg=');
+});
