@@ -197,8 +197,12 @@ export class EntityCollector {
         const ws = shortName(data?.WorkstationName ?? data?.Workstation);
         const ip = data?.IpAddress ?? (e['source.ip'] as string | undefined);
         if (!ws || !usableIp(ip)) return;
-        if (computer && ws === computer) this.bind(ws, ip, 'evtx-self-logon', e.ref, 5);
-        else this.bind(ws, ip, 'evtx-workstation', e.ref);
+        if (computer && ws === computer) {
+          // Interactive, remote-interactive (RDP), unlock and cached logons name the *local*
+          // computer as workstation while IpAddress is the client's: no binding there. Only a
+          // network logon from the host to itself ties its name to that address.
+          if (data?.LogonType === '3') this.bind(ws, ip, 'evtx-self-logon', e.ref, 5);
+        } else this.bind(ws, ip, 'evtx-workstation', e.ref);
         return;
       }
       case 'ntlm': {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simulate } from './simulate.js';
@@ -40,9 +40,12 @@ export async function runDemo(flags: { out?: string; tz: string }): Promise<numb
   const t0 = Date.now();
   for (const c of CASES) {
     const evidence = join(root, c.name, 'evidence');
-    await simulate(c.name, join(evidence, 'incident'), { seed: 1 });
-    await simulate('benign-office', join(evidence, 'background'), { seed: 2 });
-    const truth = JSON.parse(await readFile(join(evidence, 'incident', 'truth.json'), 'utf8')) as Truth;
+    const sim = await simulate(c.name, join(evidence, 'incident'), { seed: 1 });
+    const bg = await simulate('benign-office', join(evidence, 'background'), { seed: 2 });
+    // The ground truth is for checking the verdict, not evidence: keep it beside the evidence folder.
+    await rename(sim.truthPath, join(root, c.name, 'truth.json'));
+    await rename(bg.truthPath, join(root, c.name, 'truth-background.json'));
+    const truth = JSON.parse(await readFile(join(root, c.name, 'truth.json'), 'utf8')) as Truth;
     const config = await loadConfig({ homeNet: truth.home_nets.join(','), tz: flags.tz, alert: c.alert(truth) });
     const { outDir, file } = await investigateCase({ paths: [evidence], out: join(root, c.name, 'case'), config, logger, force: true });
     const v = verdict(file, truth);
