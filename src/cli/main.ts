@@ -15,6 +15,7 @@ import { register as registerDemo } from './commands/demo.js';
 import { register as registerSimulate } from './commands/simulate.js';
 import { register as registerReport } from './commands/report.js';
 import { register as registerExport } from './commands/export.js';
+import { register as registerHunt } from './commands/hunt.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -32,6 +33,7 @@ Examples:
   spoor search ./case1 'src=80.66.1.15 and dport=445'
   spoor sql ./case1 "select dataset, count(*) from events group by 1"
   spoor report ./case1 --format html
+  spoor hunt ./evidence --sigma ./sigma/rules/windows --level high
   spoor demo
 
 Exit codes: 0 done, 1 failed, 2 usage error, 3 done but some evidence could not be read.`,
@@ -43,6 +45,7 @@ Exit codes: 0 done, 1 failed, 2 usage error, 3 done but some evidence could not 
   registerSql(program);
   registerReport(program);
   registerExport(program);
+  registerHunt(program);
   registerSimulate(program);
   registerDemo(program);
   return program;

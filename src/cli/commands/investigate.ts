@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../pipeline/config.js';
 import { investigateCase, OutputExistsError } from '../../pipeline/investigate.js';
 import { createLogger, type LogFormat } from '../../pipeline/log.js';
+import { loadSigmaRules, sigmaDetectorModule } from '../../sigma/index.js';
 import { collect, EXIT, logFormatOption, quietOption, UsageError } from '../common.js';
 
 export interface InvestigateFlags {
@@ -53,9 +54,17 @@ export async function runInvestigate(paths: string[], flags: InvestigateFlags): 
     if (err instanceof ConfigError) throw new UsageError(err.message);
     throw err;
   }
+  const extraDetectors = [];
+  if (config.sigma.length) {
+    const { rules, unsupported } = await loadSigmaRules(config.sigma);
+    if (rules.length === 0) throw new UsageError(`no Sigma rules could be loaded from ${config.sigma.join(', ')}`);
+    logger.info(`Sigma: ${rules.length} rules loaded, ${unsupported.length} not supported (run spoor hunt for the list)`);
+    for (const u of unsupported.slice(0, 20)) logger.warn(`Sigma rule not loaded: ${u.title ?? u.path}: ${u.reason}`);
+    extraDetectors.push(sigmaDetectorModule(rules));
+  }
   let result;
   try {
-    result = await investigateCase({ paths, out: flags.out ?? 'spoor-case', config, logger, force: flags.force });
+    result = await investigateCase({ paths, out: flags.out ?? 'spoor-case', config, logger, force: flags.force, extraDetectors });
   } catch (err) {
     if (err instanceof OutputExistsError) throw new UsageError(err.message);
     throw err;
