@@ -114,7 +114,16 @@ export function isEvtx(e: SpoorEvent): e is EvtxEvent {
   return e['event.dataset'] === 'evtx';
 }
 
-/** Milliseconds since epoch → ISO 8601 UTC with millisecond precision. */
+const MAX_ISO_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const MIN_ISO_MS = Date.parse('0000-01-01T00:00:00.000Z');
+
+/**
+ * Milliseconds since epoch → ISO 8601 UTC with millisecond precision. Times that cannot be
+ * written with a 4-digit year (corrupt records) are clamped to the nearest representable end.
+ */
 export function isoTime(ms: number): string {
+  if (!Number.isFinite(ms)) return new Date(0).toISOString();
+  if (ms > MAX_ISO_MS) ms = MAX_ISO_MS;
+  if (ms < MIN_ISO_MS) ms = MIN_ISO_MS;
   return new Date(Math.floor(ms)).toISOString();
 }

@@ -19,7 +19,7 @@ import { validateIncidentFile } from '../incident/validate.js';
 import { openEvidence, recognise, walkPaths } from '../intake/discover.js';
 import { readers as allReaders } from '../readers/index.js';
 import type { EvidenceReader, ReaderContext, ReaderStats } from '../readers/types.js';
-import { DuckDbCaseStore } from '../store/duckdb-store.js';
+import { WorkerCaseStore } from '../store/worker-store.js';
 import type { CaseStore } from '../store/store.js';
 import { detectorModules } from '../detectors/index.js';
 import { EntityCollector, graphRows, investigateAll, parseAlert } from '../investigation/index.js';
@@ -65,7 +65,7 @@ export async function investigateCase(opts: InvestigateOptions): Promise<Investi
   await mkdir(tmpDir, { recursive: true });
   let store: CaseStore | null = null;
   try {
-    store = await DuckDbCaseStore.open(join(tmpDir, 'case.duckdb'));
+    store = await WorkerCaseStore.open(join(tmpDir, 'case.duckdb'));
     const file = await runCase(opts, store, tmpDir);
     await store.close();
     store = null;

@@ -60,6 +60,7 @@ function viewColumnName(field: string): string {
 export class DuckDbCaseStore implements CaseStore {
   private appender: DuckDBAppender | null = null;
   private pendingRows = 0;
+  private pendingBytes = 0;
   /** Rows per appender flush. */
   private readonly batchRows: number;
 
@@ -72,8 +73,11 @@ export class DuckDbCaseStore implements CaseStore {
   }
 
   /** Open (creating if needed) a case database. `readOnly` for `spoor sql` / `spoor search`. */
-  static async open(path: string, opts: { readOnly?: boolean; batchRows?: number } = {}): Promise<DuckDbCaseStore> {
-    const instance = await DuckDBInstance.create(path, opts.readOnly ? { access_mode: 'READ_ONLY' } : {});
+  static async open(path: string, opts: { readOnly?: boolean; batchRows?: number; memoryLimit?: string } = {}): Promise<DuckDbCaseStore> {
+    // Bounded memory: DuckDB would otherwise cache up to 80% of RAM; it spills to disk beyond the limit.
+    const config: Record<string, string> = { memory_limit: opts.memoryLimit ?? '256MB' };
+    if (opts.readOnly) config.access_mode = 'READ_ONLY';
+    const instance = await DuckDBInstance.create(path, config);
     const conn = await instance.connect();
     const store = new DuckDbCaseStore(instance, conn, opts.batchRows ?? 100_000);
     if (!opts.readOnly) await store.createSchema();
@@ -134,13 +138,18 @@ export class DuckDbCaseStore implements CaseStore {
       appendOptInt(a, ref.line);
       if (ref.uid === undefined) a.appendNull();
       else a.appendVarchar(ref.uid);
-      a.appendVarchar(restJson(e));
+      const rest = restJson(e);
+      this.pendingBytes += rest.length;
+      a.appendVarchar(rest);
       a.endRow();
     }
     this.pendingRows += events.length;
-    if (this.pendingRows >= this.batchRows) {
+    // Flush by rows and by volume: events with large payloads (script blocks, binary data)
+    // would otherwise hold hundreds of MB in the appender.
+    if (this.pendingRows >= this.batchRows || this.pendingBytes >= 16 << 20) {
       a.flushSync();
       this.pendingRows = 0;
+      this.pendingBytes = 0;
     }
   }
 
@@ -197,6 +206,7 @@ export class DuckDbCaseStore implements CaseStore {
     if (this.appender) {
       this.appender.flushSync();
       this.pendingRows = 0;
+      this.pendingBytes = 0;
     }
   }
 

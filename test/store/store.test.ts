@@ -81,3 +81,23 @@ test('events round-trip through the DuckDB store, with columns and JSON data', a
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('the worker-thread store holds the same events and answers queries', async () => {
+  const { WorkerCaseStore } = await import('../../src/store/worker-store.js');
+  const dir = await mkdtemp(join(tmpdir(), 'spoor-store-test-'));
+  try {
+    const store = await WorkerCaseStore.open(join(dir, 'case.duckdb'), { maxInFlight: 2 });
+    const evs = events();
+    for (let i = 0; i < evs.length; i += 100) await store.appendEvents(evs.slice(i, i + 100));
+    await store.putRows('problems', [{ evidence: 'E1', offset: 1, reason: 'x', severity: 'error' }]);
+    const n = await store.query('select count(*) as n, count(distinct record) as r from events');
+    assert.deepEqual(n.map((r) => [Number(r.n), Number(r.r)]), [[2501, 2500]]);
+    await assert.rejects(store.query('select * from no_such_table'), /no_such_table/);
+    await store.close();
+    const ro = await DuckDbCaseStore.open(join(dir, 'case.duckdb'), { readOnly: true });
+    assert.equal(Number((await ro.query('select count(*) as n from events'))[0].n), 2501);
+    await ro.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
