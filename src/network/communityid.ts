@@ -10,6 +10,13 @@ const BLOCK = new Uint8Array(64);
 const OUT = new Uint8Array(20);
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
+function put32(o: number, v: number): void {
+  OUT[o] = v >>> 24;
+  OUT[o + 1] = (v >>> 16) & 255;
+  OUT[o + 2] = (v >>> 8) & 255;
+  OUT[o + 3] = v & 255;
+}
+
 /** SHA-1 of BLOCK[0..len) where len ≤ 55 (single block). Result in OUT. */
 function sha1Single(len: number): void {
   BLOCK.fill(0, len);
@@ -52,24 +59,36 @@ function sha1Single(len: number): void {
     b = a;
     a = t;
   }
-  const h = [(0x67452301 + a) | 0, (0xefcdab89 + b) | 0, (0x98badcfe + c) | 0, (0x10325476 + d) | 0, (0xc3d2e1f0 + e) | 0];
-  for (let i = 0; i < 5; i++) {
-    OUT[i * 4] = h[i] >>> 24;
-    OUT[i * 4 + 1] = (h[i] >>> 16) & 255;
-    OUT[i * 4 + 2] = (h[i] >>> 8) & 255;
-    OUT[i * 4 + 3] = h[i] & 255;
-  }
+  put32(0, (0x67452301 + a) | 0);
+  put32(4, (0xefcdab89 + b) | 0);
+  put32(8, (0x98badcfe + c) | 0);
+  put32(12, (0x10325476 + d) | 0);
+  put32(16, (0xc3d2e1f0 + e) | 0);
 }
 
+const B64C = new Uint8Array(64);
+for (let i = 0; i < 64; i++) B64C[i] = B64.charCodeAt(i);
+const OC = new Uint8Array(30);
+
+/** '1:' + base64(OUT), built as one flat string (no concatenation chain). */
 function base64Out(): string {
-  let s = '';
+  const c = OC;
+  c[0] = 49; // '1'
+  c[1] = 58; // ':'
+  let k = 2;
   for (let i = 0; i < 18; i += 3) {
     const n = (OUT[i] << 16) | (OUT[i + 1] << 8) | OUT[i + 2];
-    s += B64[n >>> 18] + B64[(n >>> 12) & 63] + B64[(n >>> 6) & 63] + B64[n & 63];
+    c[k++] = B64C[n >>> 18];
+    c[k++] = B64C[(n >>> 12) & 63];
+    c[k++] = B64C[(n >>> 6) & 63];
+    c[k++] = B64C[n & 63];
   }
   const n = (OUT[18] << 16) | (OUT[19] << 8);
-  s += B64[n >>> 18] + B64[(n >>> 12) & 63] + B64[(n >>> 6) & 63] + '=';
-  return s;
+  c[k++] = B64C[n >>> 18];
+  c[k++] = B64C[(n >>> 12) & 63];
+  c[k++] = B64C[(n >>> 6) & 63];
+  c[k] = 61; // '='
+  return String.fromCharCode(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13], c[14], c[15], c[16], c[17], c[18], c[19], c[20], c[21], c[22], c[23], c[24], c[25], c[26], c[27], c[28], c[29]);
 }
 
 function cmpAddr(a: ArrayLike<number>, b: ArrayLike<number>, words: number): number {
@@ -132,7 +151,7 @@ export function communityId(v6: boolean, saddr: ArrayLike<number>, daddr: ArrayL
     BLOCK[o++] = bp & 255;
   }
   sha1Single(o);
-  return '1:' + base64Out();
+  return base64Out();
 }
 
 // ICMP type → counterpart type (community-id spec, same pairs as Zeek)
@@ -161,6 +180,20 @@ export function communityIdWords(v6: boolean, w: ArrayLike<number>, proto: numbe
   } else {
     WA[0] = w[0];
     WB[0] = w[4];
+  }
+  return communityId(v6, WA, WB, proto, sport, dport);
+}
+
+/** Community ID from 8 address words at `off` in `w` (orig words 0..3, resp words 4..7; IPv4 uses words 0 and 4). */
+export function communityIdAt(v6: boolean, w: Uint32Array, off: number, proto: number, sport: number, dport: number): string {
+  if (v6) {
+    for (let i = 0; i < 4; i++) {
+      WA[i] = w[off + i];
+      WB[i] = w[off + 4 + i];
+    }
+  } else {
+    WA[0] = w[off];
+    WB[0] = w[off + 4];
   }
   return communityId(v6, WA, WB, proto, sport, dport);
 }

@@ -45,6 +45,17 @@ export class PacketInfo {
 
 const EMPTY = Buffer.alloc(0);
 
+// Direct big/little-endian reads (callers check lengths; a read past the end yields 0, never throws).
+function rd16(b: Uint8Array, o: number): number {
+  return (b[o] << 8) | b[o + 1];
+}
+function rd32(b: Uint8Array, o: number): number {
+  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+}
+function rd32le(b: Uint8Array, o: number): number {
+  return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
+}
+
 export type DecodeResult = 0 | 1 | 2 | 3;
 /** decoded a transport packet */
 export const DEC_OK = 1;
@@ -102,13 +113,13 @@ export class PacketDecoder {
         return this.ether(b, off, end, ts);
       case 0: {
         if (len < 4) return DEC_SKIP;
-        let af = b.readUInt32LE(off);
-        if (af > 0xffff) af = b.readUInt32BE(off);
+        let af = rd32le(b, off);
+        if (af > 0xffff) af = rd32(b, off);
         return this.byAf(af, b, off + 4, end, ts);
       }
       case 108:
         if (len < 4) return DEC_SKIP;
-        return this.byAf(b.readUInt32BE(off), b, off + 4, end, ts);
+        return this.byAf(rd32(b, off), b, off + 4, end, ts);
       case 12:
       case 14:
       case 101:
@@ -119,16 +130,16 @@ export class PacketDecoder {
         return this.ipv6(b, off, end, ts);
       case 113:
         if (len < 16) return DEC_SKIP;
-        return this.etherType(b.readUInt16BE(off + 14), b, off + 16, end, ts);
+        return this.etherType(rd16(b, off + 14), b, off + 16, end, ts);
       case 276:
         if (len < 20) return DEC_SKIP;
-        return this.etherType(b.readUInt16BE(off), b, off + 20, end, ts);
+        return this.etherType(rd16(b, off), b, off + 20, end, ts);
       case 9:
       case 50: {
         let o = off;
         if (end - o >= 2 && b[o] === 0xff && b[o + 1] === 0x03) o += 2;
         if (end - o < 2) return DEC_SKIP;
-        return this.ppp(b.readUInt16BE(o), b, o + 2, end, ts);
+        return this.ppp(rd16(b, o), b, o + 2, end, ts);
       }
       default:
         this.unsupportedLink++;
@@ -152,7 +163,7 @@ export class PacketDecoder {
 
   private ether(b: Buffer, o: number, end: number, ts: number): DecodeResult {
     if (end - o < 14) return DEC_SKIP;
-    return this.etherType(b.readUInt16BE(o + 12), b, o + 14, end, ts);
+    return this.etherType(rd16(b, o + 12), b, o + 14, end, ts);
   }
 
   private etherType(et: number, b: Buffer, o: number, end: number, ts: number): DecodeResult {
@@ -167,12 +178,12 @@ export class PacketDecoder {
         case 0x9100:
         case 0x9200:
           if (end - o < 4) return DEC_SKIP;
-          et = b.readUInt16BE(o + 2);
+          et = rd16(b, o + 2);
           o += 4;
           continue;
         case 0x8864: // PPPoE session
           if (end - o < 8) return DEC_SKIP;
-          return this.ppp(b.readUInt16BE(o + 6), b, o + 8, end, ts);
+          return this.ppp(rd16(b, o + 6), b, o + 8, end, ts);
         case 0x8847:
         case 0x8848: {
           // MPLS label stack
@@ -212,7 +223,7 @@ export class PacketDecoder {
       return DEC_SKIP;
     }
     const ihl = (vihl & 15) * 4;
-    let total = b.readUInt16BE(o + 2);
+    let total = rd16(b, o + 2);
     if (ihl < 20 || end - o < ihl) {
       this.malformed++;
       this.lastError = 'bad_IP_header_len';
@@ -224,16 +235,16 @@ export class PacketDecoder {
       this.lastError = 'bad_IP_total_len';
       return DEC_SKIP;
     }
-    const fragField = b.readUInt16BE(o + 6);
+    const fragField = rd16(b, o + 6);
     const proto = b[o + 9];
     const p = this.pkt;
     if (this.depth === 0) {
       p.ttl = b[o + 8];
-      p.ipId = b.readUInt16BE(o + 4);
+      p.ipId = rd16(b, o + 4);
     }
     p.v6 = false;
-    p.src[0] = b.readUInt32BE(o + 12);
-    p.dst[0] = b.readUInt32BE(o + 16);
+    p.src[0] = rd32(b, o + 12);
+    p.dst[0] = rd32(b, o + 16);
     p.src[1] = p.src[2] = p.src[3] = 0;
     p.dst[1] = p.dst[2] = p.dst[3] = 0;
     p.ipLen = total;
@@ -246,7 +257,7 @@ export class PacketDecoder {
         this.fragDropped++;
         return DEC_SKIP;
       }
-      const key = `4:${p.src[0]}:${p.dst[0]}:${proto}:${b.readUInt16BE(o + 4)}`;
+      const key = `4:${p.src[0]}:${p.dst[0]}:${proto}:${rd16(b, o + 4)}`;
       const whole = this.addFrag(key, false, proto, b.subarray(o, o + ihl), fo, b.subarray(o + ihl, o + total), !mf, ts);
       if (!whole) return DEC_FRAG;
       p.ipLen = ihl + whole.length;
@@ -266,7 +277,7 @@ export class PacketDecoder {
       this.lastError = 'bad_IP_version';
       return DEC_SKIP;
     }
-    const plen = b.readUInt16BE(o + 4);
+    const plen = rd16(b, o + 4);
     let nh = b[o + 6];
     const p = this.pkt;
     if (this.depth === 0) {
@@ -275,8 +286,8 @@ export class PacketDecoder {
     }
     p.v6 = true;
     for (let i = 0; i < 4; i++) {
-      p.src[i] = b.readUInt32BE(o + 8 + 4 * i);
-      p.dst[i] = b.readUInt32BE(o + 24 + 4 * i);
+      p.src[i] = rd32(b, o + 8 + 4 * i);
+      p.dst[i] = rd32(b, o + 24 + 4 * i);
     }
     p.ipLen = plen + 40;
     const declEnd = o + 40 + plen;
@@ -306,10 +317,10 @@ export class PacketDecoder {
         case 44: {
           if (payEnd - q < 8) return DEC_SKIP;
           const next = b[q];
-          const offField = b.readUInt16BE(q + 2);
+          const offField = rd16(b, q + 2);
           const fo = offField & 0xfff8;
           const mf = offField & 1;
-          const id = b.readUInt32BE(q + 4);
+          const id = rd32(b, q + 4);
           q += 8;
           if (!mf && fo === 0) {
             nh = next; // atomic fragment
@@ -349,13 +360,13 @@ export class PacketDecoder {
           this.lastError = 'truncated_header';
           return DEC_SKIP;
         }
-        p.sport = b.readUInt16BE(o);
-        p.dport = b.readUInt16BE(o + 2);
-        p.seq = b.readUInt32BE(o + 4);
-        p.ack = b.readUInt32BE(o + 8);
+        p.sport = rd16(b, o);
+        p.dport = rd16(b, o + 2);
+        p.seq = rd32(b, o + 4);
+        p.ack = rd32(b, o + 8);
         const hl = (b[o + 12] >> 4) * 4;
         p.flags = b[o + 13];
-        p.win = b.readUInt16BE(o + 14);
+        p.win = rd16(b, o + 14);
         if (hl < 20 || declEnd - o < hl) {
           this.malformed++;
           this.lastError = 'bad_TCP_header_len';
@@ -376,9 +387,9 @@ export class PacketDecoder {
           this.lastError = 'truncated_header';
           return DEC_SKIP;
         }
-        p.sport = b.readUInt16BE(o);
-        p.dport = b.readUInt16BE(o + 2);
-        let ulen = b.readUInt16BE(o + 4);
+        p.sport = rd16(b, o);
+        p.dport = rd16(b, o + 2);
+        let ulen = rd16(b, o + 4);
         const avail = declEnd - o;
         if (ulen < 8 || ulen > avail) ulen = avail; // Zeek: bad UDP length → use IP's
         p.flags = 0;
@@ -416,9 +427,9 @@ export class PacketDecoder {
       case 47: {
         // GRE
         if (this.depth++ > 3 || capEnd - o < 4) return DEC_OTHER;
-        const fl = b.readUInt16BE(o);
+        const fl = rd16(b, o);
         const ver = fl & 7;
-        const ptype = b.readUInt16BE(o + 2);
+        const ptype = rd16(b, o + 2);
         let q = o + 4;
         if (fl & 0x8000) q += 4;
         if (fl & 0x2000) q += 4;
@@ -430,7 +441,7 @@ export class PacketDecoder {
           if (ptype !== 0x880b) return DEC_OTHER;
           let r = q;
           if (b[r] === 0xff && b[r + 1] === 0x03) r += 2;
-          const pp = b[r] & 1 ? b[r++] : b.readUInt16BE((r += 2) - 2);
+          const pp = b[r] & 1 ? b[r++] : rd16(b, (r += 2) - 2);
           return this.ppp(pp === 0x21 ? 0x0021 : pp === 0x57 ? 0x0057 : pp, b, r, capEnd, ts) || DEC_OTHER;
         }
         if (ptype === 0x6558) return this.ether(b, q, capEnd, ts) || DEC_OTHER;
@@ -504,9 +515,40 @@ export class PacketDecoder {
   }
 }
 
-/** IPv4 address (uint32) → dotted quad. */
+const IPC = new Uint8Array(15);
+/** IPv4 address (uint32) → dotted quad, built as one flat string. */
 export function ip4ToString(v: number): string {
-  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+  let k = 0;
+  for (let sh = 24; sh >= 0; sh -= 8) {
+    const x = (v >>> sh) & 255;
+    if (x >= 100) {
+      IPC[k++] = 48 + ((x / 100) | 0);
+      IPC[k++] = 48 + (((x / 10) | 0) % 10);
+    } else if (x >= 10) IPC[k++] = 48 + ((x / 10) | 0);
+    IPC[k++] = 48 + (x % 10);
+    if (sh) IPC[k++] = 46;
+  }
+  const c = IPC;
+  switch (k) {
+    case 7:
+      return String.fromCharCode(c[0], c[1], c[2], c[3], c[4], c[5], c[6]);
+    case 8:
+      return String.fromCharCode(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]);
+    case 9:
+      return String.fromCharCode(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]);
+    case 10:
+      return String.fromCharCode(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9]);
+    case 11:
+      return String.fromCharCode(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10]);
+    case 12:
+      return String.fromCharCode(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11]);
+    case 13:
+      return String.fromCharCode(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12]);
+    case 14:
+      return String.fromCharCode(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13]);
+    default:
+      return String.fromCharCode(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13], c[14]);
+  }
 }
 
 /** IPv6 address as four uint32 → RFC 5952 text. */

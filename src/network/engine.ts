@@ -97,9 +97,24 @@ export class NetworkEngine implements PacketSink {
   }
 
   end(): void {
-    this.parser.end();
-    this.flows.flush();
+    this.endSome(Infinity);
   }
+
+  /**
+   * End of input in steps, so the records of the connections still open at
+   * the end of a capture can be drained in batches (bounded memory): the
+   * first call finishes parsing; each call ends at most `max` connections.
+   * Returns true when every connection has been ended.
+   */
+  endSome(max = 4096): boolean {
+    if (!this.parserEnded) {
+      this.parser.end();
+      this.parserEnded = true;
+    }
+    return this.flows.flushSome(max);
+  }
+
+  private parserEnded = false;
 
   /** Take the events produced so far. */
   drain(): SpoorEvent[] {

@@ -12,13 +12,23 @@
  * (oldest attempts, then longest-idle connections are ended early when full);
  * stream reassembly buffers are capped per flow and in total.
  *
+ * Layout (speed): connection state lives in typed arrays indexed by a flow
+ * slot (struct of arrays; endpoint e = slot*2 + k, the peer is e^1, and a
+ * per-flow bit says which of the two is the originator, so a role flip is one
+ * bit). The flow table is an open hash (bucket heads + per-slot chain) keyed
+ * by a numeric 5-tuple hash. Objects exist only where a flow needs them:
+ * reassemblers (TCP payload), analyzer state, and the conn record, which is
+ * built when the connection ends. Slots are recycled through a free list, so
+ * a million-SYN scan neither allocates per connection nor grows past
+ * `maxFlows`. The uid is derived from a per-slot number when needed.
+ *
  * Hot path: one reused PacketInfo in, a numeric hash lookup, no per-packet
  * allocations except Buffer views handed to analyzers.
  */
 import type { SpoorEvent } from '../core/event.js';
 import type { HomeNet } from '../core/homenet.js';
 import type { AnalyzerFactory, DatagramAnalyzer, Dir, FlowInfo, StreamAnalyzer } from './analyzer.js';
-import { communityIdWords, icmpCounterpart } from './communityid.js';
+import { communityIdAt, icmpCounterpart } from './communityid.js';
 import { ip4ToString, ip6ToString, type PacketInfo } from './decode.js';
 import { StreamReasm, type ReasmBudget, type ReasmSink } from './reassembly.js';
 
@@ -84,92 +94,27 @@ export interface FlowOptions {
   icmpInactivity?: number;
 }
 
-class Endpoint {
-  state = INACTIVE;
-  prev = INACTIVE;
-  start = 0;
-  lastAbs = 0;
-  relLast = 0;
-  ackAbs = 0;
-  relAck = 0;
-  finCnt = 0;
-  rstCnt = 0;
-  finSeq = 0;
-  histSyn = 0;
-  histFin = 0;
-  histRst = 0;
-  rxmtCnt = 0;
-  rxmtTh = 1;
-  win0Cnt = 0;
-  win0Th = 1;
-  gapCnt = 0;
-  gapTh = 1;
-  didClose = false;
-  pkts = 0;
-  ipBytes = 0;
-  /** UDP/ICMP payload bytes. */
-  bytes = 0;
-  active = false;
-  reasm: StreamReasm | null = null;
-  // first packet fingerprint
-  fpTtl = -1;
-  fpWin = 0;
-  fpIpId = 0;
-  fpSeq = 0;
+const NIL = -1;
 
-  size(peer: Endpoint): number {
-    if (this.prev === SYN_SENT && this.state === RESET && peer.state === INACTIVE && !(this.relAck === 0 || this.relAck === 1)) return 0;
-    let s = this.relLast > this.relAck ? this.relLast : this.relAck;
-    if (s > 0) s--;
-    if (this.finCnt > 0 && s > 0) s--;
-    return s;
-  }
-}
-
-export class Flow implements ReasmSink {
-  hash = 0;
-  chain: Flow | null = null;
-  v6 = false;
-  proto = 0;
-  /** orig address words then resp address words */
-  readonly addr: number[] = [0, 0, 0, 0, 0, 0, 0, 0];
-  origPort = 0;
-  respPort = 0;
-  uid = '';
-  start = 0;
-  lastTime = 0;
-  firstFrame = 0;
-  lastFrame = 0;
-  history = '';
-  histSeen = 0;
-  orig = new Endpoint();
-  resp = new Endpoint();
-  missed = 0;
-  // timers / lists
-  list = LIST_NONE;
-  lprev: Flow | null = null;
-  lnext: Flow | null = null;
-  attemptAt = 0;
-  closeAt = 0;
-  closeComplete = false;
-  // analyzers
+/** Per-flow objects that only flows with payload or analyzers need. */
+class FlowExt implements ReasmSink {
   info: FlowInfo | null = null;
-  service = '';
   stream: StreamAnalyzer | null = null;
   dgram: DatagramAnalyzer | null = null;
-  probing = true;
   probeOrig: Buffer[] | null = null;
   probeResp: Buffer[] | null = null;
+  probeLog: { dir: Dir; b: Buffer; frame: number; ts: number }[] | null = null;
   probeLen0 = 0;
   probeLen1 = 0;
-  probeLog: { dir: Dir; b: Buffer; frame: number; ts: number }[] | null = null;
   probeTries = 0;
-  dead = false;
 
-  constructor(private eng: FlowEngine) {}
+  constructor(
+    private eng: FlowEngine,
+    readonly slot: number,
+  ) {}
 
   deliver(dir: 0 | 1, data: Buffer, frame: number, ts: number): void {
-    this.eng.deliverStream(this, dir, data, frame, ts);
+    this.eng.deliverStream(this.slot, this, dir, data, frame, ts);
   }
   gap(dir: 0 | 1, len: number): void {
     if (this.stream?.gap) {
@@ -189,11 +134,128 @@ export interface FlowStats {
   active: number;
 }
 
+const UID_ALPHA = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const UID_CODES = new Uint8Array(62);
+for (let i = 0; i < 62; i++) UID_CODES[i] = UID_ALPHA.charCodeAt(i);
+const UIDC = new Uint8Array(18);
+
+/** uid 'C' + 17 base62 digits from three xorshift32 steps starting at `x` (deterministic per evidence). */
+function uidFrom(x: number): string {
+  UIDC[0] = 67; // 'C'
+  let k = 1;
+  for (let i = 0; i < 3; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    let v = x >>> 0;
+    const n = i < 2 ? 6 : 5;
+    for (let j = 0; j < n; j++) {
+      const q = Math.floor(v / 62);
+      UIDC[k++] = UID_CODES[v - q * 62];
+      v = q;
+    }
+  }
+  const c = UIDC;
+  return String.fromCharCode(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13], c[14], c[15], c[16], c[17]);
+}
+
+function xorshift3(x: number): number {
+  for (let i = 0; i < 3; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+  }
+  return x;
+}
+
+type Typed = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float64Array;
+function grown<T extends Typed>(a: T, n: number): T {
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a as never);
+  return b;
+}
+
+/** Small direct-mapped cache of IPv4 address strings (scans repeat the same few addresses). */
+const IP4_KEYS = new Int32Array(4096).fill(0);
+const IP4_SET = new Uint8Array(4096);
+const IP4_VALS: string[] = new Array<string>(4096).fill('');
+function ip4Str(v: number): string {
+  const i = (Math.imul(v, 0x9e3779b1) >>> 20) & 4095;
+  if (IP4_SET[i] && IP4_KEYS[i] === (v | 0)) return IP4_VALS[i];
+  const s = ip4ToString(v >>> 0);
+  IP4_KEYS[i] = v | 0;
+  IP4_SET[i] = 1;
+  IP4_VALS[i] = s;
+  return s;
+}
+const W4 = [0, 0, 0, 0];
+
 export class FlowEngine {
-  private table = new Map<number, Flow>();
+  // ---- flow table
+  private cap = 0;
+  private mask = 0;
+  private buckets = new Int32Array(0);
+  private freeHead = NIL;
+  private hwm = 0;
   private count = 0;
-  private heads: (Flow | null)[] = new Array(NLISTS).fill(null);
-  private tails: (Flow | null)[] = new Array(NLISTS).fill(null);
+  // ---- per flow (index: slot)
+  private fHash = new Int32Array(0);
+  private fChain = new Int32Array(0);
+  private fLive = new Uint8Array(0);
+  private fProto = new Uint8Array(0);
+  private fV6 = new Uint8Array(0);
+  /** orig address words then resp address words: 8 per slot */
+  private fAddr = new Uint32Array(0);
+  private fOPort = new Uint16Array(0);
+  private fRPort = new Uint16Array(0);
+  private fStart = new Float64Array(0);
+  private fLast = new Float64Array(0);
+  private fFirstFrame = new Float64Array(0);
+  private fLastFrame = new Float64Array(0);
+  private fHistSeen = new Int32Array(0);
+  private fMissed = new Float64Array(0);
+  private fList = new Int8Array(0);
+  private fPrev = new Int32Array(0);
+  private fNext = new Int32Array(0);
+  private fAttemptAt = new Float64Array(0);
+  private fCloseAt = new Float64Array(0);
+  private fCloseComplete = new Uint8Array(0);
+  /** which endpoint (0/1) of the slot is the originator */
+  private fFlip = new Uint8Array(0);
+  private fProbing = new Uint8Array(0);
+  private fUid = new Int32Array(0);
+  private fHistory: string[] = [];
+  private fService: string[] = [];
+  private fExt: (FlowExt | null)[] = [];
+  // ---- per endpoint (index: slot*2 + k)
+  private eState = new Uint8Array(0);
+  private ePrev = new Uint8Array(0);
+  private eStart = new Uint32Array(0);
+  private eLastAbs = new Uint32Array(0);
+  private eAckAbs = new Uint32Array(0);
+  private eRelLast = new Float64Array(0);
+  private eRelAck = new Float64Array(0);
+  private eFinCnt = new Int32Array(0);
+  private eRstCnt = new Int32Array(0);
+  private eFinSeq = new Float64Array(0);
+  private eHistSyn = new Float64Array(0);
+  private eHistFin = new Float64Array(0);
+  private eHistRst = new Float64Array(0);
+  /** T, W, G counters and thresholds: [cnt, th] × 3 per endpoint */
+  private eScaled = new Float64Array(0);
+  private eDidClose = new Uint8Array(0);
+  private eActive = new Uint8Array(0);
+  private ePkts = new Float64Array(0);
+  private eIpBytes = new Float64Array(0);
+  private eBytes = new Float64Array(0);
+  private eFpTtl = new Int16Array(0);
+  private eFpWin = new Uint16Array(0);
+  private eFpIpId = new Uint16Array(0);
+  private eFpSeq = new Uint32Array(0);
+  private eReasm: (StreamReasm | null)[] = [];
+  // ---- lists and timers
+  private heads = new Int32Array(NLISTS).fill(NIL);
+  private tails = new Int32Array(NLISTS).fill(NIL);
   private lastSweep = 0;
   private uidState: number;
   private readonly budget: ReasmBudget;
@@ -213,7 +275,7 @@ export class FlowEngine {
     this.emit = opts.emit;
     this.evidence = opts.evidence;
     this.homeNet = opts.homeNet;
-    this.maxFlows = opts.maxFlows ?? 250_000;
+    this.maxFlows = Math.max(1, Math.floor(opts.maxFlows ?? 250_000));
     this.maxReasmPerFlow = opts.maxReasmPerFlow ?? 1 << 20;
     this.budget = { used: 0, max: opts.maxReasmTotal ?? 128 << 20 };
     this.probeBytes = opts.probeBytes ?? 4096;
@@ -232,6 +294,132 @@ export class FlowEngine {
         /* sink errors are not ours to handle here */
       }
     };
+    this.grow();
+  }
+
+  // ------------------------------------------------------------ storage
+  private grow(): void {
+    const n = this.cap === 0 ? Math.min(256, this.maxFlows) : Math.min(this.cap * 2, this.maxFlows);
+    const m = 2 * n;
+    this.fHash = grown(this.fHash, n);
+    this.fChain = grown(this.fChain, n);
+    this.fLive = grown(this.fLive, n);
+    this.fProto = grown(this.fProto, n);
+    this.fV6 = grown(this.fV6, n);
+    this.fAddr = grown(this.fAddr, 8 * n);
+    this.fOPort = grown(this.fOPort, n);
+    this.fRPort = grown(this.fRPort, n);
+    this.fStart = grown(this.fStart, n);
+    this.fLast = grown(this.fLast, n);
+    this.fFirstFrame = grown(this.fFirstFrame, n);
+    this.fLastFrame = grown(this.fLastFrame, n);
+    this.fHistSeen = grown(this.fHistSeen, n);
+    this.fMissed = grown(this.fMissed, n);
+    this.fList = grown(this.fList, n);
+    this.fPrev = grown(this.fPrev, n);
+    this.fNext = grown(this.fNext, n);
+    this.fAttemptAt = grown(this.fAttemptAt, n);
+    this.fCloseAt = grown(this.fCloseAt, n);
+    this.fCloseComplete = grown(this.fCloseComplete, n);
+    this.fFlip = grown(this.fFlip, n);
+    this.fProbing = grown(this.fProbing, n);
+    this.fUid = grown(this.fUid, n);
+    this.eState = grown(this.eState, m);
+    this.ePrev = grown(this.ePrev, m);
+    this.eStart = grown(this.eStart, m);
+    this.eLastAbs = grown(this.eLastAbs, m);
+    this.eAckAbs = grown(this.eAckAbs, m);
+    this.eRelLast = grown(this.eRelLast, m);
+    this.eRelAck = grown(this.eRelAck, m);
+    this.eFinCnt = grown(this.eFinCnt, m);
+    this.eRstCnt = grown(this.eRstCnt, m);
+    this.eFinSeq = grown(this.eFinSeq, m);
+    this.eHistSyn = grown(this.eHistSyn, m);
+    this.eHistFin = grown(this.eHistFin, m);
+    this.eHistRst = grown(this.eHistRst, m);
+    this.eScaled = grown(this.eScaled, 6 * m);
+    this.eDidClose = grown(this.eDidClose, m);
+    this.eActive = grown(this.eActive, m);
+    this.ePkts = grown(this.ePkts, m);
+    this.eIpBytes = grown(this.eIpBytes, m);
+    this.eBytes = grown(this.eBytes, m);
+    this.eFpTtl = grown(this.eFpTtl, m);
+    this.eFpWin = grown(this.eFpWin, m);
+    this.eFpIpId = grown(this.eFpIpId, m);
+    this.eFpSeq = grown(this.eFpSeq, m);
+    for (let i = this.cap; i < n; i++) {
+      this.fHistory.push('');
+      this.fService.push('');
+      this.fExt.push(null);
+      this.eReasm.push(null, null);
+    }
+    this.cap = n;
+    // rehash into a bucket array of at least 2n (power of two)
+    let nb = 512;
+    while (nb < 2 * n) nb *= 2;
+    if (nb !== this.buckets.length) {
+      this.buckets = new Int32Array(nb).fill(NIL);
+      this.mask = nb - 1;
+      for (let s = 0; s < this.hwm; s++) {
+        if (!this.fLive[s]) continue;
+        const b = this.fHash[s] & this.mask;
+        this.fChain[s] = this.buckets[b];
+        this.buckets[b] = s;
+      }
+    }
+  }
+
+  private allocSlot(): number {
+    if (this.freeHead !== NIL) {
+      const s = this.freeHead;
+      this.freeHead = this.fChain[s];
+      return s;
+    }
+    if (this.hwm >= this.cap) this.grow();
+    return this.hwm++;
+  }
+
+  private resetEp(e: number): void {
+    this.eState[e] = INACTIVE;
+    this.ePrev[e] = INACTIVE;
+    this.eStart[e] = 0;
+    this.eLastAbs[e] = 0;
+    this.eAckAbs[e] = 0;
+    this.eRelLast[e] = 0;
+    this.eRelAck[e] = 0;
+    this.eFinCnt[e] = 0;
+    this.eRstCnt[e] = 0;
+    this.eFinSeq[e] = 0;
+    this.eHistSyn[e] = 0;
+    this.eHistFin[e] = 0;
+    this.eHistRst[e] = 0;
+    const k = e * 6;
+    const sc = this.eScaled;
+    sc[k] = 0;
+    sc[k + 1] = 1;
+    sc[k + 2] = 0;
+    sc[k + 3] = 1;
+    sc[k + 4] = 0;
+    sc[k + 5] = 1;
+    this.eDidClose[e] = 0;
+    this.eActive[e] = 0;
+    this.ePkts[e] = 0;
+    this.eIpBytes[e] = 0;
+    this.eBytes[e] = 0;
+    this.eFpTtl[e] = -1;
+    this.eFpWin[e] = 0;
+    this.eFpIpId[e] = 0;
+    this.eFpSeq[e] = 0;
+    this.eReasm[e] = null;
+  }
+
+  private ext(s: number): FlowExt {
+    let x = this.fExt[s];
+    if (!x) {
+      x = new FlowExt(this, s);
+      this.fExt[s] = x;
+    }
+    return x;
   }
 
   // ------------------------------------------------------------ lookup
@@ -248,13 +436,16 @@ export class FlowEngine {
   }
 
   /** 0: packet is orig→resp, 1: resp→orig, -1: not this flow. */
-  private static dirOf(f: Flow, p: PacketInfo, sport: number, dport: number): number {
-    if (f.proto !== p.proto || f.v6 !== p.v6) return -1;
-    const a = f.addr;
+  private dirOf(f: number, p: PacketInfo, sport: number, dport: number): number {
+    if (this.fProto[f] !== p.proto || this.fV6[f] !== (p.v6 ? 1 : 0)) return -1;
+    const a = this.fAddr;
+    const o = f * 8;
     const s = p.src;
     const d = p.dst;
-    if (f.origPort === sport && f.respPort === dport && a[0] === s[0] && a[4] === d[0] && a[1] === s[1] && a[2] === s[2] && a[3] === s[3] && a[5] === d[1] && a[6] === d[2] && a[7] === d[3]) return 0;
-    if (f.origPort === dport && f.respPort === sport && a[0] === d[0] && a[4] === s[0] && a[1] === d[1] && a[2] === d[2] && a[3] === d[3] && a[5] === s[1] && a[6] === s[2] && a[7] === s[3]) return 1;
+    const op = this.fOPort[f];
+    const rp = this.fRPort[f];
+    if (op === sport && rp === dport && a[o] === s[0] && a[o + 4] === d[0] && a[o + 1] === s[1] && a[o + 2] === s[2] && a[o + 3] === s[3] && a[o + 5] === d[1] && a[o + 6] === d[2] && a[o + 7] === d[3]) return 0;
+    if (op === dport && rp === sport && a[o] === d[0] && a[o + 4] === s[0] && a[o + 1] === d[1] && a[o + 2] === d[2] && a[o + 3] === d[3] && a[o + 5] === s[1] && a[o + 6] === s[2] && a[o + 7] === s[3]) return 1;
     return -1;
   }
 
@@ -273,56 +464,58 @@ export class FlowEngine {
       p.dport = dport;
     }
     const h = FlowEngine.hashOf(p);
-    let f = this.table.get(h) ?? null;
+    let f = this.buckets[h & this.mask];
     let dir = -1;
-    let prev: Flow | null = null;
-    while (f) {
-      dir = FlowEngine.dirOf(f, p, sport, dport);
-      if (dir >= 0) break;
-      prev = f;
-      f = f.chain;
+    const fh = this.fHash;
+    while (f !== NIL) {
+      if (fh[f] === h) {
+        dir = this.dirOf(f, p, sport, dport);
+        if (dir >= 0) break;
+      }
+      f = this.fChain[f];
     }
-    if (f) {
+    if (f !== NIL) {
       // expired while no sweep ran?
       if (this.expired(f, ts)) {
         this.finish(f, 'timeout');
-        f = null;
-      } else if (proto === 6 && (p.flags & F_SYN) && this.isReuse(f, dir, p)) {
+        f = NIL;
+      } else if (proto === 6 && p.flags & F_SYN && this.isReuse(f, dir, p)) {
         this.finish(f, 'reuse');
-        f = null;
+        f = NIL;
       }
     }
-    void prev;
-    if (!f) {
+    if (f === NIL) {
       f = this.create(p, h, sport, dport, ts, frame);
-      dir = FlowEngine.dirOf(f, p, sport, dport);
+      dir = this.dirOf(f, p, sport, dport);
     }
-    f.lastFrame = frame;
-    const ep = dir === 0 ? f.orig : f.resp;
-    ep.pkts++;
-    ep.ipBytes += p.ipLen;
-    if (ep.fpTtl < 0) {
-      ep.fpTtl = p.ttl;
-      ep.fpWin = p.win;
-      ep.fpIpId = p.ipId;
-      ep.fpSeq = p.seq;
+    this.fLastFrame[f] = frame;
+    const fo = this.fFlip[f];
+    const ep = (f << 1) + (dir === 0 ? fo : fo ^ 1);
+    this.ePkts[ep]++;
+    this.eIpBytes[ep] += p.ipLen;
+    if (this.eFpTtl[ep] < 0) {
+      this.eFpTtl[ep] = p.ttl;
+      this.eFpWin[ep] = p.win;
+      this.eFpIpId[ep] = p.ipId;
+      this.eFpSeq[ep] = p.seq;
     }
     if (proto === 6) this.tcp(f, dir as Dir, p, frame, ts);
     else if (proto === 17) this.udp(f, dir as Dir, p, frame, ts);
     else {
-      f.lastTime = ts;
-      ep.bytes += p.payLen;
-      ep.active = true;
+      this.fLast[f] = ts;
+      this.eBytes[ep] += p.payLen;
+      this.eActive[ep] = 1;
     }
-    if (!f.dead) this.relist(f);
+    if (this.fLive[f]) this.relist(f);
   }
 
-  private create(p: PacketInfo, h: number, sport: number, dport: number, ts: number, frame: number): Flow {
+  private create(p: PacketInfo, h: number, sport: number, dport: number, ts: number, frame: number): number {
     if (this.count >= this.maxFlows) this.evictOne();
-    const f = new Flow(this);
-    f.hash = h;
-    f.v6 = p.v6;
-    f.proto = p.proto;
+    const f = this.allocSlot();
+    this.fHash[f] = h;
+    this.fLive[f] = 1;
+    this.fV6[f] = p.v6 ? 1 : 0;
+    this.fProto[f] = p.proto;
     let flip = false;
     if (p.proto === 6) {
       const fl = p.flags;
@@ -335,106 +528,100 @@ export class FlowEngine {
     } else if (p.proto === 17) {
       flip = LIKELY_SERVER_PORTS.has(sport) && !LIKELY_SERVER_PORTS.has(dport);
     }
-    const a = f.addr;
+    const a = this.fAddr;
+    const o = f * 8;
     const s = flip ? p.dst : p.src;
     const d = flip ? p.src : p.dst;
-    a[0] = s[0];
-    a[1] = s[1];
-    a[2] = s[2];
-    a[3] = s[3];
-    a[4] = d[0];
-    a[5] = d[1];
-    a[6] = d[2];
-    a[7] = d[3];
-    f.origPort = flip ? dport : sport;
-    f.respPort = flip ? sport : dport;
-    if (flip) f.history = '^';
-    f.start = ts;
-    f.lastTime = ts;
-    f.firstFrame = frame;
-    f.probing = (p.proto === 6 && this.tcpFactories.length > 0) || (p.proto === 17 && this.udpFactories.length > 0);
-    // uid: 'C' + base62 of a 64-bit counter-derived value (deterministic per evidence)
-    f.uid = this.nextUid();
+    a[o] = s[0];
+    a[o + 1] = s[1];
+    a[o + 2] = s[2];
+    a[o + 3] = s[3];
+    a[o + 4] = d[0];
+    a[o + 5] = d[1];
+    a[o + 6] = d[2];
+    a[o + 7] = d[3];
+    this.fOPort[f] = flip ? dport : sport;
+    this.fRPort[f] = flip ? sport : dport;
+    this.fHistory[f] = flip ? '^' : '';
+    this.fService[f] = '';
+    this.fExt[f] = null;
+    this.fHistSeen[f] = 0;
+    this.fMissed[f] = 0;
+    this.fList[f] = LIST_NONE;
+    this.fPrev[f] = NIL;
+    this.fNext[f] = NIL;
+    this.fAttemptAt[f] = 0;
+    this.fCloseAt[f] = 0;
+    this.fCloseComplete[f] = 0;
+    this.fFlip[f] = 0;
+    this.fStart[f] = ts;
+    this.fLast[f] = ts;
+    this.fFirstFrame[f] = frame;
+    this.fLastFrame[f] = frame;
+    this.fProbing[f] = (p.proto === 6 && this.tcpFactories.length > 0) || (p.proto === 17 && this.udpFactories.length > 0) ? 1 : 0;
+    this.resetEp(f << 1);
+    this.resetEp((f << 1) + 1);
+    // uid: 'C' + base62 of three xorshift steps (deterministic per evidence); the string is built when needed
+    this.fUid[f] = this.uidState;
+    this.uidState = xorshift3(this.uidState);
     // insert
-    const head = this.table.get(h);
-    if (head) f.chain = head;
-    this.table.set(h, f);
+    const b = h & this.mask;
+    this.fChain[f] = this.buckets[b];
+    this.buckets[b] = f;
     this.count++;
     this.stats.flows++;
     return f;
   }
 
-  private nextUid(): string {
-    const A = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-    let s = 'C';
-    for (let i = 0; i < 3; i++) {
-      let x = this.uidState;
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      this.uidState = x;
-      let v = x >>> 0;
-      for (let j = 0; j < 6 && (i < 2 || j < 5); j++) {
-        s += A[v % 62];
-        v = Math.floor(v / 62);
-      }
-    }
-    return s;
+  private uid(f: number): string {
+    return uidFrom(this.fUid[f]);
   }
 
   // ------------------------------------------------------------ TCP
-  private checkHistory(f: Flow, mask: number, code: string, isOrig: boolean): boolean {
-    if (!isOrig) {
-      mask <<= 16;
-      code = code.toLowerCase();
-    }
-    if ((f.histSeen & mask) === 0) {
-      f.histSeen |= mask;
-      f.history += code;
+  /** Record history letter `code` (orig) / `lower` (resp) the first time; true when it was seen before. */
+  private checkHistory(f: number, mask: number, code: string, lower: string, isOrig: boolean): boolean {
+    if (!isOrig) mask <<= 16;
+    const seen = this.fHistSeen[f];
+    if ((seen & mask) === 0) {
+      this.fHistSeen[f] = seen | mask;
+      this.fHistory[f] += isOrig ? code : lower;
       return false;
     }
     return true;
   }
 
-  private addHistory(f: Flow, code: string, isOrig: boolean): void {
-    f.history += isOrig ? code : code.toLowerCase();
+  private addHistory(f: number, code: string, lower: string, isOrig: boolean): void {
+    this.fHistory[f] += isOrig ? code : lower;
   }
 
-  private scaled(f: Flow, ep: Endpoint, code: 'T' | 'W' | 'G', isOrig: boolean): void {
-    let cnt: number;
-    let th: number;
-    if (code === 'T') {
-      cnt = ++ep.rxmtCnt;
-      th = ep.rxmtTh;
-    } else if (code === 'W') {
-      cnt = ++ep.win0Cnt;
-      th = ep.win0Th;
-    } else {
-      cnt = ++ep.gapCnt;
-      th = ep.gapTh;
-    }
+  /** code: 0 'T' retransmission, 1 'W' zero window, 2 'G' gap. */
+  private scaled(f: number, ep: number, code: number, isOrig: boolean): void {
+    const sc = this.eScaled;
+    const k = ep * 6 + code * 2;
+    const cnt = ++sc[k];
+    const th = sc[k + 1];
     if (cnt === th) {
-      f.history += isOrig ? code : code.toLowerCase();
-      const nt = th * 10 > 0xffffffff ? 0xffffffff : th * 10;
-      if (code === 'T') ep.rxmtTh = nt;
-      else if (code === 'W') ep.win0Th = nt;
-      else ep.gapTh = nt;
+      this.fHistory[f] += isOrig ? (code === 0 ? 'T' : code === 1 ? 'W' : 'G') : code === 0 ? 't' : code === 1 ? 'w' : 'g';
+      sc[k + 1] = th * 10 > 0xffffffff ? 0xffffffff : th * 10;
     }
   }
 
-  private isReuse(f: Flow, dir: number, p: PacketInfo): boolean {
+  private isReuse(f: number, dir: number, p: PacketInfo): boolean {
     const fl = p.flags;
-    let connOrig = f.orig;
+    const o = (f << 1) + this.fFlip[f];
+    const r = o ^ 1;
+    let connOrig = o;
     if (fl & F_ACK) {
-      if (f.orig.state !== INACTIVE) return false;
-      connOrig = f.resp;
+      if (this.eState[o] !== INACTIVE) return false;
+      connOrig = r;
     }
-    const closed = f.orig.didClose || f.resp.didClose || f.closeComplete;
+    const closed = this.eDidClose[o] || this.eDidClose[r] || this.fCloseComplete[f];
     if (!closed) {
-      if (p.seq === connOrig.start) return false;
-      if (!(fl & F_ACK) && connOrig.state === SYN_ACK_SENT && f.resp.state === INACTIVE && p.seq === f.resp.start) return false;
+      if (p.seq === this.eStart[connOrig]) return false;
+      if (!(fl & F_ACK) && this.eState[connOrig] === SYN_ACK_SENT && this.eState[r] === INACTIVE && p.seq === this.eStart[r]) return false;
       // a new SYN with a different ISN: Zeek treats the old connection as done
-      return connOrig.state !== INACTIVE || dir === 0 ? true : true;
+      void dir;
+      return true;
     }
     return true;
   }
@@ -443,58 +630,60 @@ export class FlowEngine {
     return (a - b) | 0;
   }
 
-  private initEndpoint(ep: Endpoint, fl: number, seq: number, last: number): void {
-    switch (ep.state) {
+  private initEndpoint(ep: number, fl: number, seq: number, last: number): void {
+    switch (this.eState[ep]) {
       case INACTIVE:
         if (fl & F_SYN) {
-          ep.start = seq;
-          ep.ackAbs = seq;
-          ep.relAck = 0;
-          ep.lastAbs = last;
-          ep.relLast = (last - seq) >>> 0;
+          this.eStart[ep] = seq;
+          this.eAckAbs[ep] = seq;
+          this.eRelAck[ep] = 0;
+          this.eLastAbs[ep] = last;
+          this.eRelLast[ep] = (last - seq) >>> 0;
         } else {
-          ep.start = (seq - 1) >>> 0;
-          ep.ackAbs = ep.start;
-          ep.relAck = 0;
-          ep.lastAbs = seq;
-          ep.relLast = 1;
+          const st = (seq - 1) >>> 0;
+          this.eStart[ep] = st;
+          this.eAckAbs[ep] = st;
+          this.eRelAck[ep] = 0;
+          this.eLastAbs[ep] = seq;
+          this.eRelLast[ep] = 1;
         }
-        if (ep.reasm) ep.reasm.reset();
+        this.eReasm[ep]?.reset();
         break;
       case SYN_SENT:
       case SYN_ACK_SENT:
-        if (fl & F_SYN && seq !== ep.start) this.reinit(ep, seq, last);
+        if (fl & F_SYN && seq !== this.eStart[ep]) this.reinit(ep, seq, last);
         break;
       case ESTABLISHED:
       case PARTIAL:
         if (fl & F_SYN) this.reinit(ep, seq, last);
         break;
       case RESET:
-        if (fl & F_SYN && ep.prev === INACTIVE) this.reinit(ep, seq, last);
+        if (fl & F_SYN && this.ePrev[ep] === INACTIVE) this.reinit(ep, seq, last);
         break;
     }
   }
 
-  private reinit(ep: Endpoint, seq: number, last: number): void {
-    ep.start = seq;
-    ep.ackAbs = seq;
-    ep.relAck = 0;
-    ep.lastAbs = last;
-    ep.relLast = (last - seq) >>> 0;
-    if (ep.reasm) ep.reasm.reset();
+  private reinit(ep: number, seq: number, last: number): void {
+    this.eStart[ep] = seq;
+    this.eAckAbs[ep] = seq;
+    this.eRelAck[ep] = 0;
+    this.eLastAbs[ep] = last;
+    this.eRelLast[ep] = (last - seq) >>> 0;
+    this.eReasm[ep]?.reset();
   }
 
-  private setState(f: Flow, ep: Endpoint, st: number): void {
-    if (st !== ep.state) {
-      ep.prev = ep.state;
-      ep.state = st;
+  private setState(ep: number, st: number): void {
+    if (st !== this.eState[ep]) {
+      this.ePrev[ep] = this.eState[ep];
+      this.eState[ep] = st;
     }
   }
 
-  private tcp(f: Flow, dir: Dir, p: PacketInfo, frame: number, ts: number): void {
+  private tcp(f: number, dir: Dir, p: PacketInfo, frame: number, ts: number): void {
     const isOrig = dir === 0;
-    const ep = isOrig ? f.orig : f.resp;
-    const peer = isOrig ? f.resp : f.orig;
+    const ep = (f << 1) + (isOrig ? this.fFlip[f] : this.fFlip[f] ^ 1);
+    const peer = ep ^ 1;
+    const eState = this.eState;
     const fl = p.flags;
     const len = p.payLen;
     const seq = p.seq >>> 0;
@@ -512,165 +701,167 @@ export class FlowEngine {
     this.initEndpoint(ep, fl, seq, onePast);
 
     // relative sequence (wrap-aware around last_seq)
-    const relSeq = ep.relLast + FlowEngine.seqDelta(seq, ep.lastAbs);
+    const relSeq = this.eRelLast[ep] + FlowEngine.seqDelta(seq, this.eLastAbs[ep]);
     const underflow = relSeq < 0;
 
     // history
     const bits = (syn ? 1 : 0) + (fin ? 1 : 0) + (rst ? 1 : 0);
     if (bits > 1) {
-      if (fin && rst) this.checkHistory(f, H_FIN_RST, 'I', isOrig);
-      else this.checkHistory(f, H_MULTI, 'Q', isOrig);
+      if (fin && rst) this.checkHistory(f, H_FIN_RST, 'I', 'i', isOrig);
+      else this.checkHistory(f, H_MULTI, 'Q', 'q', isOrig);
     } else if (bits === 1) {
       if (syn) {
         const code = hasAck ? 'H' : 'S';
-        if (this.checkHistory(f, H_SYN, code, isOrig) && relSeq !== ep.histSyn) this.addHistory(f, code, isOrig);
-        ep.histSyn = relSeq;
+        const lower = hasAck ? 'h' : 's';
+        if (this.checkHistory(f, H_SYN, code, lower, isOrig) && relSeq !== this.eHistSyn[ep]) this.addHistory(f, code, lower, isOrig);
+        this.eHistSyn[ep] = relSeq;
       }
       if (fin) {
-        if (this.checkHistory(f, H_FIN, 'F', isOrig) && relSeq + len !== ep.histFin) this.addHistory(f, 'F', isOrig);
-        ep.histFin = relSeq + len;
+        if (this.checkHistory(f, H_FIN, 'F', 'f', isOrig) && relSeq + len !== this.eHistFin[ep]) this.addHistory(f, 'F', 'f', isOrig);
+        this.eHistFin[ep] = relSeq + len;
       }
       if (rst) {
-        if (this.checkHistory(f, H_RST, 'R', isOrig) && relSeq !== ep.histRst) this.addHistory(f, 'R', isOrig);
-        ep.histRst = relSeq;
+        if (this.checkHistory(f, H_RST, 'R', 'r', isOrig) && relSeq !== this.eHistRst[ep]) this.addHistory(f, 'R', 'r', isOrig);
+        this.eHistRst[ep] = relSeq;
       }
-    } else if (len) this.checkHistory(f, H_DATA, 'D', isOrig);
-    else if (hasAck) this.checkHistory(f, H_ACK, 'A', isOrig);
+    } else if (len) this.checkHistory(f, H_DATA, 'D', 'd', isOrig);
+    else if (hasAck) this.checkHistory(f, H_ACK, 'A', 'a', isOrig);
 
     // zero window
-    if (p.win === 0 && !rst && peer.state !== CLOSED && ep.state !== RESET) this.scaled(f, ep, 'W', isOrig);
+    if (p.win === 0 && !rst && eState[peer] !== CLOSED && eState[ep] !== RESET) this.scaled(f, ep, 1, isOrig);
 
-    if (!f.orig.didClose || !f.resp.didClose) f.lastTime = ts;
+    if (!this.eDidClose[ep] || !this.eDidClose[peer]) this.fLast[f] = ts;
 
     if (fin) {
-      ep.finCnt++;
-      ep.finSeq = relSeq + segLen;
+      this.eFinCnt[ep]++;
+      this.eFinSeq[ep] = relSeq + segLen;
     }
-    if (rst) ep.rstCnt++;
+    if (rst) this.eRstCnt[ep]++;
 
     let relAck = 0;
     if (hasAck) {
-      if (peer.state === INACTIVE) {
+      if (eState[peer] === INACTIVE) {
         relAck = 1;
         // init_peer
-        peer.start = (ack - 1) >>> 0;
-        peer.ackAbs = peer.start;
-        peer.relAck = 0;
-        peer.lastAbs = peer.start;
-        peer.relLast = 0;
+        const st = (ack - 1) >>> 0;
+        this.eStart[peer] = st;
+        this.eAckAbs[peer] = st;
+        this.eRelAck[peer] = 0;
+        this.eLastAbs[peer] = st;
+        this.eRelLast[peer] = 0;
       } else {
-        const d = FlowEngine.seqDelta(ack, peer.ackAbs);
-        relAck = peer.relAck + d;
+        const d = FlowEngine.seqDelta(ack, this.eAckAbs[peer]);
+        relAck = this.eRelAck[peer] + d;
         if (relAck < 0) relAck = 0;
         else if (!rst) {
           if (ack === 0 && d > TOO_LARGE) {
             /* broken ack */
           } else if (d > 0) {
-            peer.ackAbs = ack;
-            peer.relAck += d;
+            this.eAckAbs[peer] = ack;
+            this.eRelAck[peer] += d;
           }
         }
       }
     }
 
     // update_last_seq
-    const deltaLast = FlowEngine.seqDelta(onePast, ep.lastAbs);
+    const deltaLast = FlowEngine.seqDelta(onePast, this.eLastAbs[ep]);
     if ((syn || rst) && (deltaLast > TOO_LARGE || deltaLast < -TOO_LARGE)) {
       /* untrusted */
-    } else if (fin && ep.relLast === 1) {
-      ep.relLast += deltaLast < 0 ? deltaLast + 4294967296 : deltaLast;
-      ep.lastAbs = onePast;
-    } else if (ep.state === RESET) {
+    } else if (fin && this.eRelLast[ep] === 1) {
+      this.eRelLast[ep] += deltaLast < 0 ? deltaLast + 4294967296 : deltaLast;
+      this.eLastAbs[ep] = onePast;
+    } else if (eState[ep] === RESET) {
       /* don't trust */
     } else if (deltaLast > 0) {
-      ep.relLast += deltaLast;
-      ep.lastAbs = onePast;
-    } else if (len > 0) this.scaled(f, ep, 'T', isOrig);
+      this.eRelLast[ep] += deltaLast;
+      this.eLastAbs[ep] = onePast;
+    } else if (len > 0) this.scaled(f, ep, 0, isOrig);
 
     // state machine
     let doClose = false;
-    switch (ep.state) {
+    switch (eState[ep]) {
       case INACTIVE: {
         if (syn) {
           if (isOrig) {
-            this.setState(f, ep, hasAck ? SYN_ACK_SENT : SYN_SENT);
-            f.attemptAt = ts;
+            this.setState(ep, hasAck ? SYN_ACK_SENT : SYN_SENT);
+            this.fAttemptAt[f] = ts;
           } else {
-            if (!hasAck && peer.state === SYN_ACK_SENT && seq === ep.start) {
+            if (!hasAck && eState[peer] === SYN_ACK_SENT && seq === this.eStart[ep]) {
               // SYN / SYN-ACK reversal: flip roles
               this.flip(f);
-              this.setState(f, peer, ESTABLISHED);
+              this.setState(peer, ESTABLISHED);
             }
-            if (peer.state === SYN_SENT) this.setState(f, peer, ESTABLISHED);
-            this.setState(f, ep, ESTABLISHED);
+            if (eState[peer] === SYN_SENT) this.setState(peer, ESTABLISHED);
+            this.setState(ep, ESTABLISHED);
           }
         }
         if (fin) {
-          this.setState(f, ep, CLOSED);
+          this.setState(ep, CLOSED);
           doClose = true;
         }
         if (rst) {
-          this.setState(f, ep, RESET);
+          this.setState(ep, RESET);
           doClose = true;
         }
-        if (ep.state === INACTIVE) {
-          if (!isOrig && len === 0 && f.orig.state === SYN_SENT) {
+        if (eState[ep] === INACTIVE) {
+          if (!isOrig && len === 0 && eState[peer] === SYN_SENT) {
             /* eccentric TCP acking the SYN before answering */
-          } else if (hasAck && peer.state === ESTABLISHED) this.setState(f, ep, ESTABLISHED);
-          else this.setState(f, ep, PARTIAL);
+          } else if (hasAck && eState[peer] === ESTABLISHED) this.setState(ep, ESTABLISHED);
+          else this.setState(ep, PARTIAL);
         }
         break;
       }
       case SYN_SENT:
       case SYN_ACK_SENT:
         if (fin) {
-          this.setState(f, ep, CLOSED);
+          this.setState(ep, CLOSED);
           doClose = true;
         }
         if (rst) {
-          this.setState(f, ep, RESET);
+          this.setState(ep, RESET);
           doClose = true;
         }
         break;
       case ESTABLISHED:
       case PARTIAL:
-        if (syn && ep.state === PARTIAL && peer.state === INACTIVE && !hasAck) this.setState(f, ep, SYN_SENT);
+        if (syn && eState[ep] === PARTIAL && eState[peer] === INACTIVE && !hasAck) this.setState(ep, SYN_SENT);
         if (fin && !rst) {
-          this.setState(f, ep, CLOSED);
-          if (peer.state === RESET && peer.prev === CLOSED) this.setState(f, peer, CLOSED);
+          this.setState(ep, CLOSED);
+          if (eState[peer] === RESET && this.ePrev[peer] === CLOSED) this.setState(peer, CLOSED);
           doClose = true;
         }
         if (rst) {
-          this.setState(f, ep, RESET);
+          this.setState(ep, RESET);
           doClose = true;
         }
         break;
       case CLOSED:
-        if (rst && peer.state !== CLOSED) {
-          this.setState(f, ep, RESET);
-          if (!ep.didClose) doClose = true;
+        if (rst && eState[peer] !== CLOSED) {
+          this.setState(ep, RESET);
+          if (!this.eDidClose[ep]) doClose = true;
         }
         break;
       case RESET:
         break;
     }
-    // after a flip, our endpoint objects moved: recompute the sender's direction
-    const nowOrig = ep === f.orig;
+    // after a flip the originator bit moved: recompute the sender's direction
+    const nowOrig = ep === (f << 1) + this.fFlip[f];
     const dirNow: Dir = nowOrig ? 0 : 1;
 
     // acks reveal content gaps in the peer's stream
     if (hasAck && relAck > 0) {
       let a = relAck;
-      if (peer.finCnt > 0 && a >= peer.finSeq) a = peer.finSeq - 1;
-      const r = peer.reasm;
+      if (this.eFinCnt[peer] > 0 && a >= this.eFinSeq[peer]) a = this.eFinSeq[peer] - 1;
+      const r = this.eReasm[peer];
       const next = r ? r.next : 1;
       if (a > next) {
         const reasm = r ?? this.reasmFor(f, peer, dirNow === 0 ? 1 : 0);
-        const active = peer.state === ESTABLISHED && ep.state === ESTABLISHED;
+        const active = eState[peer] === ESTABLISHED && eState[ep] === ESTABLISHED;
         const missing = reasm.ackTo(a, active);
         if (missing > 0 && active) {
-          f.missed += missing;
-          this.scaled(f, peer, 'G', !nowOrig);
+          this.fMissed[f] += missing;
+          this.scaled(f, peer, 2, !nowOrig);
         }
       }
     }
@@ -678,69 +869,77 @@ export class FlowEngine {
     // payload
     if (len > 0 && !rst && !underflow && p.payCap >= len) {
       const relData = syn ? relSeq + 1 : relSeq;
-      const reasm = ep.reasm ?? this.reasmFor(f, ep, dirNow);
+      const reasm = this.eReasm[ep] ?? this.reasmFor(f, ep, dirNow);
       reasm.add(relData, p.buf, p.payOff, len, frame, ts);
     }
 
-    if (doClose) this.closed(f, ep, ep === f.orig ? f.resp : f.orig, ts);
+    if (doClose) this.closed(f, ep, ts);
   }
 
-  private reasmFor(f: Flow, ep: Endpoint, dir: Dir): StreamReasm {
-    const r = new StreamReasm(dir, f, this.budget, this.maxReasmPerFlow);
-    r.keepData = f.probing || f.stream !== null;
-    ep.reasm = r;
+  private reasmFor(f: number, ep: number, dir: Dir): StreamReasm {
+    const x = this.ext(f);
+    const r = new StreamReasm(dir, x, this.budget, this.maxReasmPerFlow);
+    r.keepData = this.fProbing[f] === 1 || x.stream !== null;
+    this.eReasm[ep] = r;
     return r;
   }
 
-  private closed(f: Flow, ep: Endpoint, peer: Endpoint, ts: number): void {
-    if (ep.didClose) return;
-    ep.didClose = true;
-    const complete = ep.state === RESET || peer.didClose || peer.state === INACTIVE;
-    if (complete && !f.closeComplete) {
-      f.closeComplete = true;
-      f.closeAt = f.lastTime;
+  private closed(f: number, ep: number, ts: number): void {
+    if (this.eDidClose[ep]) return;
+    this.eDidClose[ep] = 1;
+    const peer = ep ^ 1;
+    const complete = this.eState[ep] === RESET || this.eDidClose[peer] === 1 || this.eState[peer] === INACTIVE;
+    if (complete && !this.fCloseComplete[f]) {
+      this.fCloseComplete[f] = 1;
+      this.fCloseAt[f] = this.fLast[f];
     }
     void ts;
   }
 
-  private flip(f: Flow): void {
-    const a = f.addr;
+  private flip(f: number): void {
+    const a = this.fAddr;
+    const o = f * 8;
     for (let i = 0; i < 4; i++) {
-      const t = a[i];
-      a[i] = a[i + 4];
-      a[i + 4] = t;
+      const t = a[o + i];
+      a[o + i] = a[o + i + 4];
+      a[o + i + 4] = t;
     }
-    const tp = f.origPort;
-    f.origPort = f.respPort;
-    f.respPort = tp;
-    const te = f.orig;
-    f.orig = f.resp;
-    f.resp = te;
-    f.histSeen = ((f.histSeen & 0xffff) << 16) | (f.histSeen >>> 16);
-    f.history += '^';
+    const tp = this.fOPort[f];
+    this.fOPort[f] = this.fRPort[f];
+    this.fRPort[f] = tp;
+    this.fFlip[f] ^= 1;
+    const hs = this.fHistSeen[f];
+    this.fHistSeen[f] = ((hs & 0xffff) << 16) | (hs >>> 16);
+    this.fHistory[f] += '^';
     // reassemblers keep their direction tags in sync
-    if (f.orig.reasm) (f.orig.reasm as { dir: Dir }).dir = 0;
-    if (f.resp.reasm) (f.resp.reasm as { dir: Dir }).dir = 1;
-    f.info = null;
+    const oe = (f << 1) + this.fFlip[f];
+    const ro = this.eReasm[oe];
+    const rr = this.eReasm[oe ^ 1];
+    if (ro) (ro as { dir: Dir }).dir = 0;
+    if (rr) (rr as { dir: Dir }).dir = 1;
+    const x = this.fExt[f];
+    if (x) x.info = null;
   }
 
   // ------------------------------------------------------------ UDP
-  private udp(f: Flow, dir: Dir, p: PacketInfo, frame: number, ts: number): void {
-    const ep = dir === 0 ? f.orig : f.resp;
-    f.lastTime = ts;
-    ep.active = true;
-    ep.bytes += p.payLen;
-    this.checkHistory(f, H_DATA, 'D', dir === 0);
+  private udp(f: number, dir: Dir, p: PacketInfo, frame: number, ts: number): void {
+    const ep = (f << 1) + (dir === 0 ? this.fFlip[f] : this.fFlip[f] ^ 1);
+    this.fLast[f] = ts;
+    this.eActive[ep] = 1;
+    this.eBytes[ep] += p.payLen;
+    this.checkHistory(f, H_DATA, 'D', 'd', dir === 0);
     if (p.payCap <= 0) return;
-    if (f.dgram) {
+    const x0 = this.fExt[f];
+    if (x0 && x0.dgram) {
       try {
-        f.dgram.datagram(dir, p.buf.subarray(p.payOff, p.payOff + p.payCap), frame, ts * 1000);
+        x0.dgram.datagram(dir, p.buf.subarray(p.payOff, p.payOff + p.payCap), frame, ts * 1000);
       } catch {
         /* analyzer bug: ignore this datagram */
       }
       return;
     }
-    if (!f.probing) return;
+    if (!this.fProbing[f]) return;
+    const x = this.ext(f);
     const data = p.buf.subarray(p.payOff, p.payOff + p.payCap);
     const info = this.flowInfo(f);
     const orig = dir === 0 ? data : EMPTY;
@@ -754,15 +953,15 @@ export class FlowEngine {
       }
       if (ok) {
         try {
-          f.dgram = fac.createDatagram!(info, this.aemit);
+          x.dgram = fac.createDatagram!(info, this.aemit);
         } catch {
-          f.dgram = null;
+          x.dgram = null;
         }
-        f.probing = false;
-        if (f.dgram) {
-          if (fac.name !== 'payload') f.service = fac.name;
+        this.fProbing[f] = 0;
+        if (x.dgram) {
+          if (fac.name !== 'payload') this.fService[f] = fac.name;
           try {
-            f.dgram.datagram(dir, data, frame, ts * 1000);
+            x.dgram.datagram(dir, data, frame, ts * 1000);
           } catch {
             /* ignore */
           }
@@ -770,63 +969,85 @@ export class FlowEngine {
         return;
       }
     }
-    if (++f.probeTries >= 4) f.probing = false;
+    if (++x.probeTries >= 4) this.fProbing[f] = 0;
   }
 
   // ------------------------------------------------------------ analyzers
-  private flowInfo(f: Flow): FlowInfo {
-    if (f.info) return f.info;
-    const a = f.addr;
-    const origIp = f.v6 ? ip6ToString([a[0], a[1], a[2], a[3]]) : ip4ToString(a[0]);
-    const respIp = f.v6 ? ip6ToString([a[4], a[5], a[6], a[7]]) : ip4ToString(a[4]);
-    f.info = {
-      uid: f.uid,
-      evidence: this.evidence,
-      origIp,
-      origPort: f.origPort,
-      respIp,
-      respPort: f.respPort,
-      transport: f.proto === 6 ? 'tcp' : 'udp',
-      communityId: communityIdWords(f.v6, a, f.proto, f.origPort, f.respPort),
-    };
-    return f.info;
+  private origIp(f: number): string {
+    const a = this.fAddr;
+    const o = f * 8;
+    if (!this.fV6[f]) return ip4Str(a[o]);
+    W4[0] = a[o];
+    W4[1] = a[o + 1];
+    W4[2] = a[o + 2];
+    W4[3] = a[o + 3];
+    return ip6ToString(W4);
   }
 
-  private ordered(list: AnalyzerFactory[], f: Flow): AnalyzerFactory[] {
+  private respIp(f: number): string {
+    const a = this.fAddr;
+    const o = f * 8 + 4;
+    if (!this.fV6[f]) return ip4Str(a[o]);
+    W4[0] = a[o];
+    W4[1] = a[o + 1];
+    W4[2] = a[o + 2];
+    W4[3] = a[o + 3];
+    return ip6ToString(W4);
+  }
+
+  private flowInfo(f: number): FlowInfo {
+    const x = this.ext(f);
+    if (x.info) return x.info;
+    x.info = {
+      uid: this.uid(f),
+      evidence: this.evidence,
+      origIp: this.origIp(f),
+      origPort: this.fOPort[f],
+      respIp: this.respIp(f),
+      respPort: this.fRPort[f],
+      transport: this.fProto[f] === 6 ? 'tcp' : 'udp',
+      communityId: communityIdAt(this.fV6[f] === 1, this.fAddr, f * 8, this.fProto[f], this.fOPort[f], this.fRPort[f]),
+    };
+    return x.info;
+  }
+
+  private ordered(list: AnalyzerFactory[], f: number): AnalyzerFactory[] {
     // port hint first, content decides
+    const rp = this.fRPort[f];
+    const op = this.fOPort[f];
     let hinted: AnalyzerFactory[] | null = null;
     for (const fac of list) {
-      if (fac.ports && (fac.ports.includes(f.respPort) || fac.ports.includes(f.origPort))) (hinted ??= []).push(fac);
+      if (fac.ports && (fac.ports.includes(rp) || fac.ports.includes(op))) (hinted ??= []).push(fac);
     }
     if (!hinted) return list;
     return [...hinted, ...list.filter((x) => !hinted!.includes(x))];
   }
 
   /** In-order stream bytes from the reassembler. */
-  deliverStream(f: Flow, dir: Dir, data: Buffer, frame: number, ts: number): void {
-    if (f.stream) {
+  deliverStream(f: number, x: FlowExt, dir: Dir, data: Buffer, frame: number, ts: number): void {
+    if (x.stream) {
       try {
-        f.stream.data(dir, data, frame, ts * 1000);
+        x.stream.data(dir, data, frame, ts * 1000);
       } catch {
         /* analyzer bug: drop */
       }
       return;
     }
-    if (!f.probing) return;
+    if (!this.fProbing[f] || this.fExt[f] !== x) return;
     // buffer for probing
     const max = this.probeBytes;
-    const have = dir === 0 ? f.probeLen0 : f.probeLen1;
+    const have = dir === 0 ? x.probeLen0 : x.probeLen1;
     const keep = Buffer.from(data.subarray(0, Math.max(0, Math.min(data.length, max - have))));
-    (f.probeLog ??= []).push({ dir, b: Buffer.from(data), frame, ts });
+    (x.probeLog ??= []).push({ dir, b: Buffer.from(data), frame, ts });
     if (dir === 0) {
-      (f.probeOrig ??= []).push(keep);
-      f.probeLen0 += keep.length;
+      (x.probeOrig ??= []).push(keep);
+      x.probeLen0 += keep.length;
     } else {
-      (f.probeResp ??= []).push(keep);
-      f.probeLen1 += keep.length;
+      (x.probeResp ??= []).push(keep);
+      x.probeLen1 += keep.length;
     }
-    const orig = f.probeOrig ? (f.probeOrig.length === 1 ? f.probeOrig[0] : Buffer.concat(f.probeOrig)) : EMPTY;
-    const resp = f.probeResp ? (f.probeResp.length === 1 ? f.probeResp[0] : Buffer.concat(f.probeResp)) : EMPTY;
+    const orig = x.probeOrig ? (x.probeOrig.length === 1 ? x.probeOrig[0] : Buffer.concat(x.probeOrig)) : EMPTY;
+    const resp = x.probeResp ? (x.probeResp.length === 1 ? x.probeResp[0] : Buffer.concat(x.probeResp)) : EMPTY;
     const info = this.flowInfo(f);
     for (const fac of this.ordered(this.tcpFactories, f)) {
       let ok = false;
@@ -843,11 +1064,11 @@ export class FlowEngine {
         an = null;
       }
       if (!an) continue;
-      f.stream = an;
-      f.probing = false;
-      if (fac.name !== 'payload') f.service = fac.name;
-      const log = f.probeLog!;
-      f.probeLog = f.probeOrig = f.probeResp = null;
+      x.stream = an;
+      this.fProbing[f] = 0;
+      if (fac.name !== 'payload') this.fService[f] = fac.name;
+      const log = x.probeLog!;
+      x.probeLog = x.probeOrig = x.probeResp = null;
       for (const e of log) {
         try {
           an.data(e.dir, e.b, e.frame, e.ts * 1000);
@@ -857,66 +1078,73 @@ export class FlowEngine {
       }
       return;
     }
-    f.probeTries++;
-    const total = f.probeLen0 + f.probeLen1;
-    if ((f.probeLen0 >= max && f.probeLen1 >= max) || total >= 2 * max || f.probeTries > 32) this.stopProbing(f);
+    x.probeTries++;
+    const total = x.probeLen0 + x.probeLen1;
+    if ((x.probeLen0 >= max && x.probeLen1 >= max) || total >= 2 * max || x.probeTries > 32) this.stopProbing(f, x);
   }
 
-  private stopProbing(f: Flow): void {
-    f.probing = false;
-    f.probeLog = f.probeOrig = f.probeResp = null;
-    f.orig.reasm?.dropData();
-    f.resp.reasm?.dropData();
+  private stopProbing(f: number, x: FlowExt): void {
+    this.fProbing[f] = 0;
+    x.probeLog = x.probeOrig = x.probeResp = null;
+    this.eReasm[f << 1]?.dropData();
+    this.eReasm[(f << 1) + 1]?.dropData();
   }
 
   // ------------------------------------------------------------ lists & timers
-  private desiredList(f: Flow): number {
-    if (f.proto === 6) {
-      if (f.closeComplete) return L_CLOSED;
-      if ((f.orig.state === SYN_SENT || f.orig.state === SYN_ACK_SENT) && f.resp.state === INACTIVE) return L_ATTEMPT;
+  private desiredList(f: number): number {
+    const proto = this.fProto[f];
+    if (proto === 6) {
+      if (this.fCloseComplete[f]) return L_CLOSED;
+      const o = (f << 1) + this.fFlip[f];
+      const os = this.eState[o];
+      if ((os === SYN_SENT || os === SYN_ACK_SENT) && this.eState[o ^ 1] === INACTIVE) return L_ATTEMPT;
       return L_TCP;
     }
-    return f.proto === 17 ? L_UDP : L_ICMP;
+    return proto === 17 ? L_UDP : L_ICMP;
   }
 
-  private expiry(f: Flow): number {
-    switch (f.list) {
+  private expiry(f: number): number {
+    const l = this.fList[f];
+    switch (l) {
       case L_ATTEMPT:
-        return f.attemptAt + 5;
+        return this.fAttemptAt[f] + 5;
       case L_CLOSED:
-        return f.closeAt + 5;
+        return this.fCloseAt[f] + 5;
       default:
-        return f.lastTime + this.timeouts[f.list];
+        return this.fLast[f] + this.timeouts[l];
     }
   }
 
-  private expired(f: Flow, ts: number): boolean {
-    return f.list !== LIST_NONE && ts > this.expiry(f);
+  private expired(f: number, ts: number): boolean {
+    return this.fList[f] !== LIST_NONE && ts > this.expiry(f);
   }
 
-  private unlink(f: Flow): void {
-    const l = f.list;
+  private unlink(f: number): void {
+    const l = this.fList[f];
     if (l === LIST_NONE) return;
-    if (f.lprev) f.lprev.lnext = f.lnext;
-    else this.heads[l] = f.lnext;
-    if (f.lnext) f.lnext.lprev = f.lprev;
-    else this.tails[l] = f.lprev;
-    f.lprev = f.lnext = null;
-    f.list = LIST_NONE;
+    const pv = this.fPrev[f];
+    const nx = this.fNext[f];
+    if (pv !== NIL) this.fNext[pv] = nx;
+    else this.heads[l] = nx;
+    if (nx !== NIL) this.fPrev[nx] = pv;
+    else this.tails[l] = pv;
+    this.fPrev[f] = this.fNext[f] = NIL;
+    this.fList[f] = LIST_NONE;
   }
 
-  private append(f: Flow, l: number): void {
-    f.list = l;
-    f.lnext = null;
-    f.lprev = this.tails[l];
-    if (this.tails[l]) this.tails[l]!.lnext = f;
+  private append(f: number, l: number): void {
+    this.fList[f] = l;
+    this.fNext[f] = NIL;
+    const t = this.tails[l];
+    this.fPrev[f] = t;
+    if (t !== NIL) this.fNext[t] = f;
     else this.heads[l] = f;
     this.tails[l] = f;
   }
 
-  private relist(f: Flow): void {
+  private relist(f: number): void {
     const want = this.desiredList(f);
-    if (want === f.list) {
+    if (want === this.fList[f]) {
       if (want >= L_TCP && this.tails[want] !== f) {
         this.unlink(f);
         this.append(f, want);
@@ -932,8 +1160,8 @@ export class FlowEngine {
     for (let l = 0; l < NLISTS; l++) {
       let f = this.heads[l];
       let guard = 0;
-      while (f && ts > this.expiry(f)) {
-        const n = f.lnext;
+      while (f !== NIL && ts > this.expiry(f)) {
+        const n = this.fNext[f];
         this.finish(f, 'timeout');
         f = n;
         if (++guard > 100000) break;
@@ -942,9 +1170,9 @@ export class FlowEngine {
   }
 
   private evictOne(): void {
-    for (const l of [L_ATTEMPT, L_CLOSED, L_UDP, L_ICMP, L_TCP]) {
+    for (const l of EVICT_ORDER) {
       const f = this.heads[l];
-      if (f) {
+      if (f !== NIL) {
         this.stats.evicted++;
         this.finish(f, 'evicted');
         return;
@@ -954,9 +1182,19 @@ export class FlowEngine {
 
   /** End of capture: every remaining connection is logged with its current state. */
   flush(): void {
+    this.flushSome(Infinity);
+  }
+
+  /** End at most `max` remaining connections (same order as flush); true when none is left. */
+  flushSome(max: number): boolean {
+    let n = 0;
     for (let l = 0; l < NLISTS; l++) {
-      while (this.heads[l]) this.finish(this.heads[l]!, 'end');
+      while (this.heads[l] !== NIL) {
+        if (n++ >= max) return false;
+        this.finish(this.heads[l], 'end');
+      }
     }
+    return true;
   }
 
   get activeFlows(): number {
@@ -967,135 +1205,177 @@ export class FlowEngine {
     return this.budget.used;
   }
 
+  /** Slots allocated for connection state (grows up to maxFlows). */
+  get capacity(): number {
+    return this.cap;
+  }
+
   // ------------------------------------------------------------ ending a connection
-  private finish(f: Flow, why: string): void {
-    if (f.dead) return;
-    f.dead = true;
+  private finish(f: number, why: string): void {
+    if (!this.fLive[f]) return;
+    this.fLive[f] = 0;
     this.unlink(f);
     // remove from table
-    let c = this.table.get(f.hash) ?? null;
-    let prev: Flow | null = null;
-    while (c && c !== f) {
+    const b = this.fHash[f] & this.mask;
+    let c = this.buckets[b];
+    let prev = NIL;
+    while (c !== NIL && c !== f) {
       prev = c;
-      c = c.chain;
+      c = this.fChain[c];
     }
-    if (c) {
-      if (prev) prev.chain = f.chain;
-      else if (f.chain) this.table.set(f.hash, f.chain);
-      else this.table.delete(f.hash);
+    if (c === f) {
+      if (prev !== NIL) this.fChain[prev] = this.fChain[f];
+      else this.buckets[b] = this.fChain[f];
     }
     this.count--;
     // drain analyzers
-    if (f.proto === 6) {
-      f.orig.reasm?.flushAll();
-      f.resp.reasm?.flushAll();
-      f.orig.reasm?.release();
-      f.resp.reasm?.release();
+    const e0 = f << 1;
+    const r0 = this.eReasm[e0];
+    const r1 = this.eReasm[e0 + 1];
+    if (this.fProto[f] === 6) {
+      // orig first, as before
+      const ro = this.fFlip[f] ? r1 : r0;
+      const rr = this.fFlip[f] ? r0 : r1;
+      ro?.flushAll();
+      rr?.flushAll();
+      ro?.release();
+      rr?.release();
     }
-    const endTs = f.lastTime * 1000;
-    if (f.stream) {
-      try {
-        f.stream.end(endTs);
-      } catch {
-        /* ignore */
+    const x = this.fExt[f];
+    const endTs = this.fLast[f] * 1000;
+    if (x) {
+      if (x.stream) {
+        try {
+          x.stream.end(endTs);
+        } catch {
+          /* ignore */
+        }
+      }
+      if (x.dgram) {
+        try {
+          x.dgram.end(endTs);
+        } catch {
+          /* ignore */
+        }
       }
     }
-    if (f.dgram) {
-      try {
-        f.dgram.end(endTs);
-      } catch {
-        /* ignore */
-      }
-    }
-    this.emit(this.connEvent(f, why));
+    const ev = this.connEvent(f, why);
+    // free the slot before emitting (the sink may do anything)
+    this.eReasm[e0] = this.eReasm[e0 + 1] = null;
+    this.fExt[f] = null;
+    this.fHistory[f] = '';
+    this.fService[f] = '';
+    this.fChain[f] = this.freeHead;
+    this.freeHead = f;
+    this.emit(ev);
   }
 
-  private connEvent(f: Flow, why: string): SpoorEvent {
-    const a = f.addr;
-    const info = f.info ?? {
-      origIp: f.v6 ? ip6ToString([a[0], a[1], a[2], a[3]]) : ip4ToString(a[0]),
-      respIp: f.v6 ? ip6ToString([a[4], a[5], a[6], a[7]]) : ip4ToString(a[4]),
-      communityId: communityIdWords(f.v6, a, f.proto, f.origPort, f.respPort),
-    };
-    const o = f.orig;
-    const r = f.resp;
-    const tcp = f.proto === 6;
-    const state = connState(f);
-    const dur = f.lastTime - f.start;
-    const transport = tcp ? 'tcp' : f.proto === 17 ? 'udp' : f.proto === 58 ? 'icmp6' : 'icmp';
+  private connEvent(f: number, why: string): SpoorEvent {
+    const x = this.fExt[f];
+    const info = x?.info;
+    const uid = info ? info.uid : this.uid(f);
+    const origIp = info ? info.origIp : this.origIp(f);
+    const respIp = info ? info.respIp : this.respIp(f);
+    const proto = this.fProto[f];
+    const op = this.fOPort[f];
+    const rp = this.fRPort[f];
+    const communityId = info ? info.communityId : communityIdAt(this.fV6[f] === 1, this.fAddr, f * 8, proto, op, rp);
+    const o = (f << 1) + this.fFlip[f];
+    const r = o ^ 1;
+    const tcp = proto === 6;
+    const state = this.connState(f, o, r);
+    const start = this.fStart[f];
+    const dur = this.fLast[f] - start;
+    const transport = tcp ? 'tcp' : proto === 17 ? 'udp' : proto === 58 ? 'icmp6' : 'icmp';
+    const firstFrame = this.fFirstFrame[f];
     const e: SpoorEvent = {
-      '@timestamp': f.start * 1000,
+      '@timestamp': start * 1000,
       'event.dataset': 'conn',
-      ref: { evidence: this.evidence, frame: f.firstFrame, uid: f.uid },
+      ref: { evidence: this.evidence, frame: firstFrame, uid },
       'event.provider': 'conn',
       'event.action': state,
       'event.duration': dur * 1000,
-      'conn.uid': f.uid,
-      'source.ip': info.origIp,
-      'source.port': f.origPort,
-      'destination.ip': info.respIp,
-      'destination.port': f.respPort,
+      'conn.uid': uid,
+      'source.ip': origIp,
+      'source.port': op,
+      'destination.ip': respIp,
+      'destination.port': rp,
       'network.transport': transport,
-      'network.community_id': info.communityId,
-      'source.bytes': tcp ? o.size(r) : o.bytes,
-      'destination.bytes': tcp ? r.size(o) : r.bytes,
-      'source.packets': o.pkts,
-      'destination.packets': r.pkts,
-      'source.ip_bytes': o.ipBytes,
-      'destination.ip_bytes': r.ipBytes,
+      'network.community_id': communityId,
+      'source.bytes': tcp ? this.size(o) : this.eBytes[o],
+      'destination.bytes': tcp ? this.size(r) : this.eBytes[r],
+      'source.packets': this.ePkts[o],
+      'destination.packets': this.ePkts[r],
+      'source.ip_bytes': this.eIpBytes[o],
+      'destination.ip_bytes': this.eIpBytes[r],
       'conn.state': state,
-      'conn.history': f.history,
-      'conn.missed_bytes': f.missed,
-      'conn.local_orig': this.homeNet ? this.homeNet.isInternal(info.origIp) : false,
-      'conn.local_resp': this.homeNet ? this.homeNet.isInternal(info.respIp) : false,
-      'conn.first_frame': f.firstFrame,
-      'conn.last_frame': f.lastFrame,
+      'conn.history': this.fHistory[f],
+      'conn.missed_bytes': this.fMissed[f],
+      'conn.local_orig': this.homeNet ? this.homeNet.isInternal(origIp) : false,
+      'conn.local_resp': this.homeNet ? this.homeNet.isInternal(respIp) : false,
+      'conn.first_frame': firstFrame,
+      'conn.last_frame': this.fLastFrame[f],
       'conn.end_reason': why,
-      'conn.ip_proto': f.proto,
+      'conn.ip_proto': proto,
     };
-    if (f.service) e['network.protocol'] = f.service;
-    if (o.fpTtl >= 0) {
-      e['conn.orig_ttl'] = o.fpTtl;
-      e['conn.orig_ipid'] = o.fpIpId;
+    const service = this.fService[f];
+    if (service) e['network.protocol'] = service;
+    if (this.eFpTtl[o] >= 0) {
+      e['conn.orig_ttl'] = this.eFpTtl[o];
+      e['conn.orig_ipid'] = this.eFpIpId[o];
       if (tcp) {
-        e['conn.orig_window'] = o.fpWin;
-        e['conn.orig_seq'] = o.fpSeq >>> 0;
+        e['conn.orig_window'] = this.eFpWin[o];
+        e['conn.orig_seq'] = this.eFpSeq[o];
       }
     }
     return e;
   }
+
+  /** Zeek's TCP_Endpoint::Size for endpoint e (its peer is e^1). */
+  private size(e: number): number {
+    if (this.ePrev[e] === SYN_SENT && this.eState[e] === RESET && this.eState[e ^ 1] === INACTIVE && !(this.eRelAck[e] === 0 || this.eRelAck[e] === 1)) return 0;
+    const rl = this.eRelLast[e];
+    const ra = this.eRelAck[e];
+    let s = rl > ra ? rl : ra;
+    if (s > 0) s--;
+    if (this.eFinCnt[e] > 0 && s > 0) s--;
+    return s;
+  }
+
+  /** Zeek's conn_state() from base/protocols/conn/main.zeek. */
+  private connState(f: number, o: number, r: number): string {
+    const os = this.eState[o];
+    const rs = this.eState[r];
+    const proto = this.fProto[f];
+    if (proto === 6) {
+      const oi = os === INACTIVE || os === PARTIAL;
+      const ri = rs === INACTIVE || rs === PARTIAL;
+      if (rs === RESET) {
+        if (os === SYN_SENT || os === SYN_ACK_SENT || (os === RESET && this.size(o) === 0 && this.size(r) === 0)) return 'REJ';
+        if (oi) return 'RSTRH';
+        return 'RSTR';
+      }
+      if (os === RESET) {
+        if (ri) return RSTOS0_RE.test(this.fHistory[f]) ? 'RSTOS0' : 'OTH';
+        return 'RSTO';
+      }
+      if (rs === CLOSED && os === CLOSED) return 'SF';
+      if (os === CLOSED) return ri ? 'SH' : 'S2';
+      if (rs === CLOSED) return oi ? 'SHR' : 'S3';
+      if (os === SYN_SENT && rs === INACTIVE) return 'S0';
+      if (os === ESTABLISHED && rs === ESTABLISHED) return 'S1';
+      return 'OTH';
+    }
+    if (proto === 17) {
+      if (this.eActive[o]) return this.eActive[r] ? 'SF' : 'S0';
+      return this.eActive[r] ? 'SHR' : 'OTH';
+    }
+    return 'OTH';
+  }
 }
+
+const EVICT_ORDER = [L_ATTEMPT, L_CLOSED, L_UDP, L_ICMP, L_TCP];
 
 const EMPTY = Buffer.alloc(0);
 
 const RSTOS0_RE = /^\^?S[^HAFGIQ]*R.*$/;
-
-/** Zeek's conn_state() from base/protocols/conn/main.zeek. */
-function connState(f: Flow): string {
-  const os = f.orig.state;
-  const rs = f.resp.state;
-  if (f.proto === 6) {
-    const oi = os === INACTIVE || os === PARTIAL;
-    const ri = rs === INACTIVE || rs === PARTIAL;
-    if (rs === RESET) {
-      if (os === SYN_SENT || os === SYN_ACK_SENT || (os === RESET && f.orig.size(f.resp) === 0 && f.resp.size(f.orig) === 0)) return 'REJ';
-      if (oi) return 'RSTRH';
-      return 'RSTR';
-    }
-    if (os === RESET) {
-      if (ri) return RSTOS0_RE.test(f.history) ? 'RSTOS0' : 'OTH';
-      return 'RSTO';
-    }
-    if (rs === CLOSED && os === CLOSED) return 'SF';
-    if (os === CLOSED) return ri ? 'SH' : 'S2';
-    if (rs === CLOSED) return oi ? 'SHR' : 'S3';
-    if (os === SYN_SENT && rs === INACTIVE) return 'S0';
-    if (os === ESTABLISHED && rs === ESTABLISHED) return 'S1';
-    return 'OTH';
-  }
-  if (f.proto === 17) {
-    if (f.orig.active) return f.resp.active ? 'SF' : 'S0';
-    return f.resp.active ? 'SHR' : 'OTH';
-  }
-  return 'OTH';
-}

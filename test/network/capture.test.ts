@@ -5,6 +5,9 @@ import { pcapReader, pcapngReader } from '../../src/readers/pcap/index.js';
 import { HomeNet } from '../../src/core/homenet.js';
 import type { ParseProblem } from '../../src/core/problems.js';
 import type { SpoorEvent } from '../../src/core/event.js';
+import { readFileSync } from 'node:fs';
+import { NetworkEngine } from '../../src/network/engine.js';
+import { corpusFile, needCorpus } from '../support/corpus.js';
 import { Conversation, pcap, pcapngSection, tcpPacket, type Frame } from './support/capbuild.js';
 
 function parse(buf: Buffer, chunk = 7) {
@@ -132,4 +135,36 @@ test('pcapReader yields conn records and counts frames; problems go to ctx.probl
   assert.ok(all.some((e) => e['event.dataset'] === 'http' && e['url.domain'] === 'x'));
   assert.equal(pcapngReader.sniff(buf), false);
   assert.equal(pcapReader.sniff(buf), true);
+});
+
+test('corpus: reading in chunks of any size gives the same records and problems as one buffer', { skip: needCorpus('zeek/Traces/wikipedia.pcap') }, async () => {
+  const rels = ['zeek/Traces/wikipedia.pcap', 'zeek/Traces/http/206_example_a.pcap', 'zeek/Traces/tls/ecdhe.pcap', 'zeek/Traces/ldap/missing_ldap_logs.pcapng'].filter((r) => corpusFile(r));
+  for (const rel of rels) {
+    const whole = readFileSync(corpusFile(rel)!);
+    // damage the copy a little too: garbage in the middle must be handled the same whichever way the bytes arrive
+    const damaged = Buffer.concat([whole.subarray(0, whole.length >> 1), Buffer.alloc(37, 0xee), whole.subarray(whole.length >> 1)]);
+    for (const buf of [whole, damaged]) {
+      const run = async (sizes: number[]) => {
+        const problems: string[] = [];
+        const eng = new NetworkEngine({ evidence: 'E', problem: (p: ParseProblem) => problems.push(`${p.offset}:${p.reason}`) });
+        let i = 0;
+        let k = 0;
+        while (i < buf.length) {
+          const n = sizes[k++ % sizes.length];
+          eng.push(buf.subarray(i, i + n));
+          i += n;
+        }
+        eng.end();
+        return { events: JSON.stringify(eng.drain()), problems, frames: eng.summary().frames };
+      };
+      const ref = await run([buf.length]);
+      assert.ok(ref.frames > 3, rel);
+      for (const sizes of [[1, 3, 4096, 17], [65535], [200000, 5], [70000, 1 << 20]]) {
+        const got = await run(sizes);
+        assert.equal(got.frames, ref.frames, `${rel} ${sizes}`);
+        assert.deepEqual(got.problems, ref.problems, `${rel} ${sizes}`);
+        assert.equal(got.events, ref.events, `${rel} ${sizes}`);
+      }
+    }
+  }
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analyzeCapture } from '../../src/network/engine.js';
+import { analyzeCapture, NetworkEngine } from '../../src/network/engine.js';
 import { communityId } from '../../src/network/communityid.js';
 import type { AnalyzerFactory, Dir } from '../../src/network/analyzer.js';
 import type { SpoorEvent } from '../../src/core/event.js';
@@ -173,4 +173,66 @@ test('Community ID v1 matches the specification examples', () => {
   const b = [(66 << 24 | 35 << 16 | 250 << 8 | 204) >>> 0];
   assert.equal(communityId(false, a, b, 6, 34855, 80), '1:LQU9qZlK+B5F3KDmev6m5PMibrg=');
   assert.equal(communityId(false, b, a, 6, 80, 34855), '1:LQU9qZlK+B5F3KDmev6m5PMibrg=');
+});
+
+test('a long SYN scan reuses flow slots: the table never grows past maxFlows and attempts time out as S0', async () => {
+  const frames: Frame[] = [];
+  // 20 000 SYNs over 40 s: with the 5 s attempt timer about 2 500 are pending at once; the cap (1 000) forces eviction too
+  for (let i = 0; i < 20000; i++) {
+    const dst = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+    frames.push({ ts: 1700000000 + i * 0.002, data: tcpPacket({ src: '198.51.100.7', dst, sport: 40000 + (i % 1000), dport: 445, seq: 1000 + i, flags: 'S' }) });
+  }
+  const eng = new NetworkEngine({ evidence: 'T', options: { maxFlows: 1000 } });
+  const buf = pcap(frames);
+  let maxActive = 0;
+  const cs: SpoorEvent[] = [];
+  for (let i = 0; i < buf.length; i += 4096) {
+    eng.push(buf.subarray(i, i + 4096));
+    maxActive = Math.max(maxActive, eng.flows.activeFlows);
+    for (const e of eng.drain()) if (e['event.dataset'] === 'conn') cs.push(e);
+  }
+  eng.end();
+  for (const e of eng.drain()) if (e['event.dataset'] === 'conn') cs.push(e);
+  assert.equal(cs.length, 20000);
+  assert.ok(maxActive <= 1000, `active ${maxActive}`);
+  assert.ok(eng.flows.capacity <= 1000, `capacity ${eng.flows.capacity}`);
+  assert.ok(cs.every((e) => e['conn.state'] === 'S0' && e['conn.history'] === 'S' && e['source.packets'] === 1));
+  // every connection is distinct: uids and community ids unique
+  assert.equal(new Set(cs.map((e) => e['conn.uid'])).size, 20000);
+  assert.equal(new Set(cs.map((e) => e['network.community_id'])).size, 20000);
+  const reasons = new Set(cs.map((e) => e['conn.end_reason']));
+  assert.ok(reasons.has('evicted'), [...reasons].join());
+  // with a large table the same scan ends by the attempt timer instead
+  const big = await analyzeCapture(buf, { evidence: 'T', options: { maxFlows: 100000 } });
+  const bc = big.events.filter((e) => e['event.dataset'] === 'conn');
+  assert.equal(bc.length, 20000);
+  assert.equal(big.summary.evicted, 0);
+  assert.ok(bc.filter((e) => e['conn.end_reason'] === 'timeout').length > 15000);
+  // the address text is right whatever the slot
+  const e = bc.find((x) => x['conn.first_frame'] === 12345)!;
+  assert.equal(e['destination.ip'], `10.0.${(12344 >> 8) & 255}.${12344 & 255}`);
+  assert.equal(e['network.community_id'], communityId(false, [0xc6336407], [(0x0a000000 | 12344) >>> 0], 6, 40000 + (12344 % 1000), 445));
+});
+
+test('connections open at the end of a capture can be ended in bounded batches (endSome), same records as end()', async () => {
+  const frames: Frame[] = [];
+  for (let i = 0; i < 3000; i++) frames.push({ ts: 1700000000 + i * 0.0001, data: tcpPacket({ src: '10.9.9.9', dst: '10.0.0.2', sport: 20000 + i, dport: 80, seq: 5, flags: 'S' }) });
+  const buf = pcap(frames);
+  const ref = await analyzeCapture(buf, { evidence: 'T' });
+  const eng = new NetworkEngine({ evidence: 'T' });
+  eng.push(buf);
+  assert.equal(eng.drain().length, 0);
+  const got: SpoorEvent[] = [];
+  let steps = 0;
+  for (;;) {
+    const done = eng.endSome(700);
+    const batch = eng.drain();
+    assert.ok(batch.length <= 700, `batch ${batch.length}`);
+    got.push(...batch);
+    steps++;
+    if (done) break;
+  }
+  assert.ok(steps >= 5, `steps ${steps}`);
+  assert.equal(eng.flows.activeFlows, 0);
+  assert.deepEqual(got, ref.events);
 });

@@ -21,6 +21,16 @@ export interface PacketSink {
 
 export type CaptureFormat = 'pcap' | 'pcapng';
 
+/** 16-bit read in the file's byte order (callers check lengths). */
+function rd16(b: Uint8Array, o: number, le: boolean): number {
+  return le ? b[o] | (b[o + 1] << 8) : (b[o] << 8) | b[o + 1];
+}
+
+/** 32-bit read in the file's byte order (callers check lengths). */
+function rd32(b: Uint8Array, o: number, le: boolean): number {
+  return le ? (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0 : ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+}
+
 export function sniffCapture(head: Buffer): CaptureFormat | null {
   if (head.length < 4) return null;
   const m = head.readUInt32LE(0);
@@ -67,20 +77,44 @@ export class CaptureParser {
   constructor(private sink: PacketSink) {}
 
   push(chunk: Buffer): void {
-    if (this.state === 'done') return;
-    if (this.pos < this.buf.length) {
-      const rest = this.buf.length - this.pos;
-      const nb = Buffer.allocUnsafe(rest + chunk.length);
-      this.buf.copy(nb, 0, this.pos);
-      chunk.copy(nb, rest);
-      this.base += this.pos;
-      this.buf = nb;
-    } else {
+    if (this.state === 'done' || chunk.length === 0) return;
+    if (this.pos >= this.buf.length) {
       this.base += this.buf.length;
       this.buf = chunk;
+      this.pos = 0;
+      this.run(false);
+      return;
     }
-    this.pos = 0;
-    this.run(false);
+    // A record straddles the chunk boundary: stitch the leftover with only as
+    // much of the new chunk as it takes to finish it, then go on in the chunk
+    // itself (no copy of whole chunks).
+    let rest = this.buf.subarray(this.pos);
+    let restBase = this.base + this.pos;
+    let take = Math.min(chunk.length, 65536);
+    for (;;) {
+      const st = Buffer.allocUnsafe(rest.length + take);
+      rest.copy(st, 0);
+      chunk.copy(st, rest.length, 0, take);
+      this.buf = st;
+      this.base = restBase;
+      this.pos = 0;
+      this.run(false);
+      if ((this.state as string) === 'done') return;
+      if (this.pos >= rest.length) {
+        // continue inside the chunk, where the stitched copy stopped
+        const at = this.pos - rest.length;
+        this.base = restBase + rest.length;
+        this.buf = chunk;
+        this.pos = at;
+        this.run(false);
+        return;
+      }
+      if (take >= chunk.length) return; // still incomplete: keep the stitched buffer for the next chunk
+      // retry with more of the chunk, from where parsing stopped
+      rest = rest.subarray(this.pos);
+      restBase += this.pos;
+      take = Math.min(chunk.length, take * 4);
+    }
   }
 
   end(): void {
@@ -136,9 +170,9 @@ export class CaptureParser {
   // ---------------------------------------------------------------- pcap
   private pcapRecordOk(b: Buffer, p: number): boolean {
     const le = this.le;
-    const incl = le ? b.readUInt32LE(p + 8) : b.readUInt32BE(p + 8);
-    const orig = le ? b.readUInt32LE(p + 12) : b.readUInt32BE(p + 12);
-    const frac = le ? b.readUInt32LE(p + 4) : b.readUInt32BE(p + 4);
+    const incl = rd32(b, p + 8, le);
+    const orig = rd32(b, p + 12, le);
+    const frac = rd32(b, p + 4, le);
     if (incl > MAX_RECORD || incl > Math.max(this.snapLen, 262144)) return false;
     if (orig < incl && orig !== 0) return false;
     if (frac >= (this.nano ? 1e9 : 1e6)) return false;
@@ -183,9 +217,9 @@ export class CaptureParser {
         this.resyncing = false;
         this.pos = p = found;
       }
-      const incl = le ? b.readUInt32LE(p + 8) : b.readUInt32BE(p + 8);
+      const incl = rd32(b, p + 8, le);
       if (!this.pcapRecordOk(b, p)) {
-        const orig = le ? b.readUInt32LE(p + 12) : b.readUInt32BE(p + 12);
+        const orig = rd32(b, p + 12, le);
         sink.onProblem(this.base + p, `bad record header (captured length ${incl}, original length ${orig}, snap length ${this.snapLen})`, 'error');
         this.resyncing = true;
         this.resyncFrom = this.base + p;
@@ -193,9 +227,9 @@ export class CaptureParser {
         continue;
       }
       if (avail < 16 + incl) return;
-      const sec = le ? b.readUInt32LE(p) : b.readUInt32BE(p);
-      const frac = le ? b.readUInt32LE(p + 4) : b.readUInt32BE(p + 4);
-      let orig = le ? b.readUInt32LE(p + 12) : b.readUInt32BE(p + 12);
+      const sec = rd32(b, p, le);
+      const frac = rd32(b, p + 4, le);
+      let orig = rd32(b, p + 12, le);
       if (orig === 0) orig = incl;
       this.lastTs = sec;
       this.frames++;
@@ -210,20 +244,20 @@ export class CaptureParser {
   private ngBlockOk(b: Buffer, p: number): number {
     // returns block length when the block at p looks valid and complete, 0 when invalid, -1 when more data is needed
     if (b.length - p < 12) return -1;
-    const typeLE = b.readUInt32LE(p);
+    const typeLE = rd32(b, p, true);
     let le = this.ngLe;
     if (typeLE === 0x0a0d0d0a) {
-      const bom = b.readUInt32LE(p + 8);
+      const bom = rd32(b, p + 8, true);
       if (bom === 0x1a2b3c4d) le = true;
       else if (bom === 0x4d3c2b1a) le = false;
       else return 0;
     }
-    const type = le ? b.readUInt32LE(p) : b.readUInt32BE(p);
-    const len = le ? b.readUInt32LE(p + 4) : b.readUInt32BE(p + 4);
+    const type = rd32(b, p, le);
+    const len = rd32(b, p + 4, le);
     if (len < 12 || len % 4 !== 0 || len > MAX_BLOCK) return 0;
     if (!(type <= 10 || type === 0x0a0d0d0a || (type >= 0x80000000) || type === 0x00000bad || type === 0x40000bad)) return 0;
     if (b.length - p < len) return -1;
-    const trail = le ? b.readUInt32LE(p + len - 4) : b.readUInt32BE(p + len - 4);
+    const trail = rd32(b, p + len - 4, le);
     if (trail !== len) return 0;
     return len;
   }
@@ -294,18 +328,16 @@ export class CaptureParser {
       return;
     }
     const le = this.ngLe;
-    const u32 = (o: number) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
-    const u16 = (o: number) => (le ? b.readUInt16LE(o) : b.readUInt16BE(o));
-    const type = u32(p);
+    const type = rd32(b, p, le);
     const end = p + len - 4;
     switch (type) {
       case 1: {
         if (len < 20) return this.sink.onProblem(this.base + p, 'interface description block too short', 'error');
-        const iface: Iface = { linkType: u16(p + 8), snapLen: u32(p + 12), tsDiv: 1e6, tsOffset: 0 };
+        const iface: Iface = { linkType: rd16(b, p + 8, le), snapLen: rd32(b, p + 12, le), tsDiv: 1e6, tsOffset: 0 };
         let o = p + 16;
         while (o + 4 <= end) {
-          const code = u16(o);
-          const olen = u16(o + 2);
+          const code = rd16(b, o, le);
+          const olen = rd16(b, o + 2, le);
           if (code === 0) break;
           if (o + 4 + olen > end) {
             this.sink.onProblem(this.base + o, 'interface option overruns its block', 'warning');
@@ -325,11 +357,11 @@ export class CaptureParser {
       case 6:
       case 2: {
         if (len < 32) return this.sink.onProblem(this.base + p, 'packet block too short', 'error');
-        const ifId = type === 6 ? u32(p + 8) : u16(p + 8);
-        const hi = u32(p + 12);
-        const lo = u32(p + 16);
-        let cap = u32(p + 20);
-        const wire = u32(p + 24);
+        const ifId = type === 6 ? rd32(b, p + 8, le) : rd16(b, p + 8, le);
+        const hi = rd32(b, p + 12, le);
+        const lo = rd32(b, p + 16, le);
+        let cap = rd32(b, p + 20, le);
+        const wire = rd32(b, p + 24, le);
         const iface = this.ifaces[ifId];
         if (!iface) {
           this.sink.onProblem(this.base + p, `packet block refers to unknown interface ${ifId}`, 'error');
@@ -350,7 +382,7 @@ export class CaptureParser {
           this.sink.onProblem(this.base + p, 'simple packet block without an interface', 'error');
           return;
         }
-        const wire = u32(p + 8);
+        const wire = rd32(b, p + 8, le);
         let cap = Math.min(wire, len - 16);
         if (iface.snapLen > 0) cap = Math.min(cap, iface.snapLen);
         this.frames++;

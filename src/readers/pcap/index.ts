@@ -41,7 +41,11 @@ async function* readCapture(input: AsyncIterable<Buffer>, ctx: ReaderContext): A
       yield eng.drain();
     }
   }
-  eng.end();
+  // connections still open at the end: ended and yielded in batches, not all at once
+  while (!eng.endSome(BATCH)) {
+    update();
+    yield eng.drain();
+  }
   update();
   const rest = eng.drain();
   if (rest.length) yield rest;
