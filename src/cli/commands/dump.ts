@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { isEvtx, type SpoorEvent } from '../../core/event.js';
 import { HomeNet } from '../../core/homenet.js';
-import { openEvidence, recognise, walkPaths } from '../../intake/discover.js';
-import { readers } from '../../readers/index.js';
+import { readEvidence } from '../../intake/read.js';
 import { evtxEventToXml } from '../../readers/evtx/index.js';
 import { parseHomeNets } from '../../pipeline/config.js';
 import { EXIT, UsageError } from '../common.js';
@@ -36,47 +35,19 @@ Examples:
 
 export async function runDump(paths: string[], flags: DumpFlags, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const homeNet = new HomeNet(flags.homeNet ? parseHomeNets([flags.homeNet]) : undefined);
-  const { files, problems } = await walkPaths(paths);
-  let bad = problems.length;
-  for (const p of problems) process.stderr.write(`spoor: ${terminalSafe(p.path)}: ${p.reason}\n`);
-  let n = 0;
-  for (const f of files) {
-    const rec = await recognise(f.path, readers);
-    if (!('reader' in rec)) {
-      process.stderr.write(`spoor: skipped ${terminalSafe(f.path)}: ${rec.reason}\n`);
-      bad++;
-      continue;
-    }
-    const id = `E${++n}`;
-    const stats = { records: 0, errors: 0 };
-    const opened = openEvidence(f.path, rec.gzip);
-    const write = (e: SpoorEvent) => {
-      if (flags.as && e['event.dataset'] !== flags.as) return true;
-      const line = flags.format === 'xml' ? (isEvtx(e) ? evtxEventToXml(e) : null) : JSON.stringify({ ...e, '@timestamp': new Date(e['@timestamp']).toISOString(), 'evidence.path': f.path });
-      if (line === null) return true;
-      return out.write(line + '\n');
-    };
-    try {
-      for await (const batch of rec.reader.read(opened.stream, {
-        evidenceId: id,
-        path: f.path,
-        homeNet,
-        stats,
-        problem: (p) => {
-          if (p.severity === 'error') stats.errors++;
-          process.stderr.write(`spoor: ${terminalSafe(f.path)}: offset ${p.offset ?? '?'}: ${p.reason}\n`);
-        },
-      })) {
-        let ok = true;
-        for (const e of batch) ok = write(e) && ok;
-        if (!ok) await new Promise((r) => out.once('drain', r));
+  const { bad } = await readEvidence(paths, {
+    homeNet,
+    onSkip: (path, reason) => process.stderr.write(`spoor: skipped ${terminalSafe(path)}: ${reason}\n`),
+    onProblem: (v, p) => process.stderr.write(`spoor: ${terminalSafe(v.path)}: offset ${p.offset ?? '?'}: ${terminalSafe(p.reason)}\n`),
+    async onBatch(batch, v) {
+      let ok = true;
+      for (const e of batch) {
+        if (flags.as && e['event.dataset'] !== flags.as) continue;
+        const line = flags.format === 'xml' ? (isEvtx(e) ? evtxEventToXml(e) : null) : JSON.stringify({ ...e, '@timestamp': new Date(e['@timestamp']).toISOString(), 'evidence.path': v.path });
+        if (line !== null) ok = out.write(line + '\n') && ok;
       }
-    } catch (err) {
-      stats.errors++;
-      process.stderr.write(`spoor: ${terminalSafe(f.path)}: ${(err as Error).message}\n`);
-    }
-    await opened.digest.catch(() => undefined);
-    if (stats.errors) bad++;
-  }
+      if (!ok) await new Promise((r) => out.once('drain', r));
+    },
+  });
   return bad ? EXIT.partial : EXIT.ok;
 }

@@ -7,8 +7,7 @@ import type { Command } from 'commander';
 import { basename } from 'node:path';
 import { HomeNet } from '../../core/homenet.js';
 import { isoTime } from '../../core/event.js';
-import { openEvidence, recognise, walkPaths } from '../../intake/discover.js';
-import { readers } from '../../readers/index.js';
+import { readEvidence } from '../../intake/read.js';
 import { terminalSafe } from '../../pipeline/log.js';
 import { loadSigmaRules, SigmaEngine, levelRank, type SigmaHit } from '../../sigma/index.js';
 import { EXIT, UsageError, collect } from '../common.js';
@@ -94,14 +93,8 @@ export async function runHunt(paths: string[], flags: HuntFlags, out: NodeJS.Wri
   for (const u of engine.unresolvedCorrelations()) err.write(`spoor: correlation rule '${terminalSafe(u.rule.title)}' refers to rules not loaded: ${terminalSafe(u.missing.join(', '))}\n`);
   if (!flags.quiet) err.write(`spoor: ${rules.length} Sigma rules loaded (${unsupported.length} not loaded) in ${Date.now() - t0} ms; rules by their authors, SigmaHQ rules under DRL 1.1\n`);
 
-  const homeNet = new HomeNet();
-  const { files, problems } = await walkPaths(paths);
-  let bad = problems.length;
-  for (const p of problems) err.write(`spoor: ${terminalSafe(p.path)}: ${p.reason}\n`);
   const fileOf = new Map<string, string>();
-  let n = 0;
   let hits = 0;
-  let bytes = 0;
   if (fmt === 'csv') out.write(CSV_HEADER.join(',') + '\n');
   const write = (h: SigmaHit) => {
     hits++;
@@ -124,42 +117,22 @@ export async function runHunt(paths: string[], flags: HuntFlags, out: NodeJS.Wri
       );
     }
   };
-  for (const f of files) {
-    const rec = await recognise(f.path, readers);
-    if (!('reader' in rec)) {
-      err.write(`spoor: skipped ${terminalSafe(f.path)}: ${rec.reason}\n`);
-      bad++;
-      continue;
-    }
-    if (rec.reader.format !== 'evtx') {
-      if (!flags.quiet) err.write(`spoor: skipped ${terminalSafe(f.path)}: ${rec.reader.format} (Sigma hunting reads EVTX)\n`);
-      continue;
-    }
-    const id = `E${++n}`;
-    fileOf.set(id, f.path);
-    const stats = { records: 0, errors: 0 };
-    const opened = openEvidence(f.path, rec.gzip);
-    try {
-      for await (const batch of rec.reader.read(opened.stream, {
-        evidenceId: id,
-        path: f.path,
-        homeNet,
-        stats,
-        problem: (p) => {
-          if (p.severity === 'error') stats.errors++;
-          if (!flags.quiet) err.write(`spoor: ${terminalSafe(f.path)}: offset ${p.offset ?? '?'}: ${terminalSafe(p.reason)}\n`);
-        },
-      })) {
-        for (const e of batch) engine.match(e, write);
-      }
-    } catch (e) {
-      stats.errors++;
-      err.write(`spoor: ${terminalSafe(f.path)}: ${terminalSafe((e as Error).message)}\n`);
-    }
-    const d = await opened.digest.catch(() => undefined);
-    bytes += d?.size ?? f.size;
-    if (stats.errors) bad++;
-  }
+  const { visits, bad } = await readEvidence(paths, {
+    homeNet: new HomeNet(),
+    accept: (format) => (format === 'evtx' ? null : `${format} (Sigma hunting reads EVTX)`),
+    onSkip: (path, reason, quiet) => {
+      if (!quiet || !flags.quiet) err.write(`spoor: skipped ${terminalSafe(path)}: ${reason}\n`);
+    },
+    onProblem: (v, p) => {
+      if (!flags.quiet) err.write(`spoor: ${terminalSafe(v.path)}: offset ${p.offset ?? '?'}: ${terminalSafe(p.reason)}\n`);
+    },
+    onBatch: (batch, v) => {
+      fileOf.set(v.id, v.path);
+      for (const e of batch) engine.match(e, write);
+    },
+  });
+  const n = visits.length;
+  const bytes = visits.reduce((sum, v) => sum + v.size, 0);
   engine.finish(write);
   if (!flags.quiet) {
     const s = (Date.now() - t0) / 1000;
