@@ -219,8 +219,13 @@ export function analyze(recs: Rec[], res: Resolver, snap?: EntitySnapshot | null
       best = direct[0];
       if (best.kind === 'webshell' || best.kind === 'logon') {
         // A web shell written by an exploit: the exploit is the way in. A logon after a brute force: the brute force is.
-        const ex = h.targetedBy.find((r) => r.c.kind === 'exploit' && r.actor === best!.from && r.t <= best!.time);
-        if (ex && best.kind === 'webshell') best = { ...best, time: ex.t, technique: ex.c.technique, kind: 'exploit', recs: [ex, ...best.recs] };
+        // The time is taken from the finding that proves the compromise: a successful exploit (the latest one at or
+        // before the shell), never the scanner's refused probes that came earlier; with only unproven exploit
+        // attempts, the technique is the exploit's and the time the web shell's.
+        const exs = h.targetedBy.filter((r) => r.c.kind === 'exploit' && r.actor === best!.from && r.t <= best!.time);
+        const won = exs.filter((r) => r.c.success).sort((a, b) => b.t - a.t)[0];
+        const ex = won ?? exs.sort((a, b) => b.t - a.t)[0];
+        if (ex && best.kind === 'webshell') best = { ...best, time: won ? ex.t : best.time, technique: ex.c.technique, kind: 'exploit', recs: [ex, ...best.recs] };
       }
     } else {
       const limit = firstInd;

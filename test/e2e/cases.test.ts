@@ -64,6 +64,10 @@ test('case 1: RDP brute force → password change → tools → outbound scan', 
     // no benign host is called attacker or compromised
     const bad = main.hosts.filter((h) => (h.role === 'attacker' || h.role === 'compromised') && !truth.attackers.includes(h.ip ?? h.host) && !truth.compromised.some((c) => c.ip === h.ip));
     assert.deepEqual(bad, []);
+    // the downloader host.exe polling 203.0.113.99 every 10 minutes (first capture, weeks before the last) is the C2
+    assert.deepEqual(sorted(main.c2), sorted(truth.c2));
+    // no brute-force finding that counts nothing (the intruder's later RDP logon is not guessing)
+    for (const f of file.findings) if (f.detector === 'net.bruteforce') assert.doesNotMatch(f.summary.en, /\b0 attempts/, f.summary.en);
     const report = await readFile(join(dir, 'case', 'report.zh.md'), 'utf8');
     for (const s of [truth.attackers[0], truth.compromised[0].ip, '暴力破解']) assert.ok(report.includes(s), `zh report mentions ${s}`);
   } finally {
@@ -85,6 +89,14 @@ test('case 2: Spring4Shell → webshell → C2 → SMB sweep → lateral NTLM �
       assert.equal(c.via.split('.')[0], t.technique.split('.')[0], `${t.ip} via ${c.via}, truth ${t.technique}`);
       assert.ok(minutes(c.since, t.since) < 10, `${t.ip} since ${c.since}, truth ${t.since}`);
     }
+    // the successful exploitation is its own finding, dated by the request that wrote the shell; the refused probes apart
+    const exploits = file.findings.filter((f) => f.detector === 'net.web-exploit' && f.facts?.signature === 'spring4shell');
+    const won = exploits.find((f) => f.outcome === 'compromised');
+    assert.ok(won, 'a compromised Spring4Shell finding');
+    assert.ok(minutes(won!.first, truth.entry.time) < 1, `exploitation at ${won!.first}, truth ${truth.entry.time}`);
+    assert.ok(exploits.some((f) => f.outcome === 'failed'), 'the refused probes are a failed finding');
+    // Cobalt Strike's POST /submit.php?id= to the C2 is C2 traffic, not a web shell
+    for (const f of file.findings) if (f.detector === 'net.webshell') assert.ok(!truth.c2.includes(f.dst ?? ''), f.summary.en);
     assert.equal(main.entry?.technique, 'T1190');
     assert.equal(main.entry?.from, truth.entry.from);
     assert.ok(main.iocs.files.some((f) => f.endsWith('.jsp')) || main.iocs.urls.some((u) => u.includes('.jsp')), 'webshell in IOCs');

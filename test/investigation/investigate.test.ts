@@ -244,3 +244,23 @@ test('corrupt findings do not crash the investigation', () => {
   const out = investigateAll({ findings: [...bad, ...case2()], entities: null, homeNet: new HomeNet(C2.homeNets), tz: 'Not/AZone' });
   assert.ok(out.incidents.some((i) => i.entry?.host === C2.web));
 });
+
+test('a web shell after refused exploit probes: compromised since the proof, not since the first probe', () => {
+  const hn = new HomeNet(C2.homeNets);
+  const base = case2().filter((f) => !/web_exploit|webshell/.test(f.detector));
+  const probeAt = '2024-03-11T02:05:29.000Z';
+  const shellAt = '2024-03-11T02:31:07.000Z';
+  const probe = { ...case2().find((f) => /web_exploit/.test(f.detector))!, id: 'net.web-exploit-probes', detector: 'net.web-exploit', outcome: 'failed' as const, severity: 'medium' as const, first: Date.parse(probeAt), last: Date.parse(probeAt) + 60_000 };
+  const shell = { ...case2().find((f) => /webshell/.test(f.detector))!, id: 'net.webshell-1', detector: 'net.webshell', outcome: 'compromised' as const, first: Date.parse(shellAt), last: Date.parse(shellAt) + 120_000 };
+  const web = (inc: Incident) => inc.compromised.find((c) => c.ip === C2.web)!;
+  // only refused probes before the shell: the way in is the exploit, dated by the shell that proves it
+  let inc = investigate({ findings: [...base, probe, shell], entities: null, homeNet: hn, alert: parseAlert(`outbound ${C2.web} -> ${C2.c2}`), tz: 'UTC' })[0];
+  assert.equal(web(inc).via, 'T1190');
+  assert.equal(web(inc).since, shellAt);
+  // with the successful exploitation as its own finding: its time
+  const wonAt = '2024-03-11T02:31:06.000Z';
+  const won = { ...probe, id: 'net.web-exploit-won', outcome: 'compromised' as const, severity: 'critical' as const, first: Date.parse(wonAt), last: Date.parse(shellAt) };
+  inc = investigate({ findings: [...base, probe, won, shell], entities: null, homeNet: hn, alert: parseAlert(`outbound ${C2.web} -> ${C2.c2}`), tz: 'UTC' })[0];
+  assert.equal(web(inc).since, wonAt);
+  assert.equal(inc.entry?.time, wonAt);
+});

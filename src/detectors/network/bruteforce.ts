@@ -143,7 +143,9 @@ export const bruteforceDetector: DetectorModule = {
       if (ep.svc === 'rdp') {
         if (ep.attempts >= asNum(s.rdpAttempts, 10)) reasons.push(`short-connections>=${s.rdpAttempts}`);
         if (ep.users.size >= asNum(s.rdpAccounts, 3)) reasons.push(`accounts>=${s.rdpAccounts}`);
-        if (reasons.length === 0 && ep.hot.length > 0) {
+        // one hot cookie is a guess only when it came with a short attempt: a cookie seen only in a long
+        // session (an interactive logon, e.g. the intruder coming back) is no guessing, and "0 attempts" says nothing
+        if (reasons.length === 0 && ep.hot.length > 0 && ep.attempts > 0) {
           reasons.push('hot-account');
           hotOnly = true;
         }
@@ -190,8 +192,11 @@ export const bruteforceDetector: DetectorModule = {
       const svcZh = { rdp: 'RDP', smb: 'SMB/NTLM', ssh: 'SSH', http: 'HTTP 登录' }[ep.svc];
       const dsts = ep.dsts.values(20);
       const users = ep.users.values(20);
-      const tried = ep.svc === 'smb' || (ep.svc === 'ssh' && ep.failures > 0) ? `${fails} failed logons` : `${ep.attempts} attempts`;
-      const triedZh = ep.svc === 'smb' || (ep.svc === 'ssh' && ep.failures > 0) ? `${fails} 次登录失败` : `${ep.attempts} 次尝试`;
+      const byFail = ep.svc === 'smb' || (ep.svc === 'ssh' && ep.failures > 0);
+      // RDP guessing recognised by its cookie accounts alone: count the accounts, never "0 attempts"
+      const byAccounts = !byFail && ep.attempts === 0 && ep.users.size > 0;
+      const tried = byFail ? `${fails} failed logons` : byAccounts ? `${ep.users.size} accounts tried` : `${ep.attempts} attempts`;
+      const triedZh = byFail ? `${fails} 次登录失败` : byAccounts ? `尝试 ${ep.users.size} 个账户` : `${ep.attempts} 次尝试`;
       const userPart = users.length ? ` accounts: ${users.slice(0, 5).join(', ')}${users.length > 5 ? '…' : ''}.` : '';
       const userZh = users.length ? `尝试账户：${users.slice(0, 5).join('、')}${users.length > 5 ? '等' : ''}。` : '';
       let sucEn = '';

@@ -10,7 +10,7 @@ import type { EvidenceRef, SpoorEvent } from '../../core/event.js';
 import type { Detector, DetectorContext, DetectorModule, Finding, Severity } from '../../core/finding.js';
 import { settingsFor } from '../../core/finding.js';
 import { Allowance, allowDefaults } from './allowlist.js';
-import { beaconCategory, DEFAULT_BEACON, scoreBeacon, type BeaconResult } from './rita.js';
+import { beaconCategory, DEFAULT_BEACON, scoreBeacon, type BeaconOptions, type BeaconResult } from './rita.js';
 import { asNum, asNumList, asStrList, BoundedMap, CappedSet, EvidenceSample, header, refOf, str, uriPath } from './util.js';
 
 const ID = 'net.c2';
@@ -29,8 +29,18 @@ export const c2Defaults = {
   minUniqueTimestamps: 6,
   /** RITA strobe limit: series this long are strobes, not beacons. */
   strobeLimit: 86_400,
-  /** Analysis window: the last 24 h of the data (RITA). */
+  /**
+   * Analysis window (RITA: 24 h). spoor scores consecutive windows of each pair's own activity
+   * (the first starts at the pair's first connection) and keeps the best, so a beacon in a
+   * capture taken weeks before the last one is still scored.
+   */
   windowMs: 86_400_000,
+  /**
+   * A silence of at least this long in ALL connection records ends a stretch of evidence
+   * (separate captures weeks apart). A window never extends past the end of the stretch it
+   * starts in: what was not captured is not scored as absence.
+   */
+  coverageGapMs: 6 * 3_600_000,
   /** A single connection at least this long is reported (RITA's first long-connection threshold: 1 h). */
   longConnMs: 3_600_000,
   /** Cap on tracked pairs and per-pair connections. */
@@ -186,6 +196,10 @@ export const c2Detector: DetectorModule = {
     });
     let minSec = Infinity;
     let maxSec = -Infinity;
+    /** Evidence coverage: 15-min bins holding at least one connection record (bounded). */
+    const COVER_BIN = 900;
+    const covered = new Set<number>();
+    let lastBin = NaN;
     const homeNet = ctx.homeNet;
     /** RITA's "sni" beacon type: src → server name (TLS SNI / HTTP Host), for C2 behind rotating addresses. */
     const sniPairs = new BoundedMap<string, Series & { ips?: string[] }>(100_000);
@@ -239,6 +253,11 @@ export const c2Detector: DetectorModule = {
           const sec = Math.floor(ts / 1000);
           if (sec < minSec) minSec = sec;
           if (sec > maxSec) maxSec = sec;
+          const bin = Math.floor(sec / COVER_BIN);
+          if (bin !== lastBin && covered.size < 4_000_000) {
+            covered.add(bin);
+            lastBin = bin;
+          }
           if (uidSlot.size) {
             const uid = e['conn.uid'];
             const slot = typeof uid === 'string' ? uidSlot.get(uid) : undefined;
@@ -366,7 +385,11 @@ export const c2Detector: DetectorModule = {
       finish(): Finding[] {
         const out: Finding[] = [];
         const winMax = Number.isFinite(maxSec) ? maxSec : 0;
-        const winMin = Number.isFinite(minSec) ? Math.max(minSec, maxSec - Math.floor(asNum(s.windowMs, 86_400_000) / 1000)) : 0;
+        const winMin = Number.isFinite(minSec) ? minSec : 0;
+        const winSec = Math.max(1, Math.floor(asNum(s.windowMs, 86_400_000) / 1000));
+        const segs = coverageSegments(covered, COVER_BIN, asNum(s.coverageGapMs, 6 * 3_600_000) / 1000, winMax);
+        const minScore = asNum(s.minScore, 0.7);
+        const minTs = asNum(s.minTsScore, 0.75);
         const opts = { ...DEFAULT_BEACON, minUniqueTimestamps: asNum(s.minUniqueTimestamps, 6), strobeLimit };
         const nInternal = internalHosts.size;
         const keys = cs.map.size ? new Set<string>([...pairs.map.keys(), ...cs.map.keys()]) : pairs.map.keys();
@@ -383,25 +406,15 @@ export const c2Detector: DetectorModule = {
           if (!csStrong && !(ser && (ser.n >= 4 || ser.maxDur >= longMs))) continue;
           let beacon: BeaconResult | null = null;
           // a series across many destination ports is a scan/strobe, not a beacon
+          let slice: { from: number; to: number; slices: number } | undefined;
           if (ser && !ser.strobe && ser.n >= 4 && winMax > winMin && ser.ports.length <= 5) {
-            let ts = ser.times();
-            let bytes = ser.sizes();
-            let outside = false;
-            for (let i = 0; i < ser.n; i++) if (ts[i] < winMin) outside = true;
-            if (outside) {
-              const ti: number[] = [];
-              const bi: number[] = [];
-              for (let i = 0; i < ser.n; i++)
-                if (ts[i] >= winMin) {
-                  ti.push(ts[i]);
-                  bi.push(bytes[i]);
-                }
-              ts = ti;
-              bytes = bi;
+            const best = bestWindow(ser.times(), ser.sizes(), ser.n, winSec, segs, opts, minScore, minTs);
+            if (best) {
+              beacon = best.b;
+              slice = { from: best.from, to: best.to, slices: best.slices };
             }
-            beacon = scoreBeacon(ts, bytes, winMin, winMax, opts);
           }
-          const isBeacon = !!beacon && beacon.score >= asNum(s.minScore, 0.7) && beacon.tsScore >= asNum(s.minTsScore, 0.75);
+          const isBeacon = !!beacon && beacon.score >= minScore && beacon.tsScore >= minTs;
           const bulk = beacon && beacon.medianBytes >= asNum(s.bulkBytes, 1_048_576);
           const long = ser && ser.maxDur >= longMs;
           if (!isBeacon && !csStrong && !long) continue;
@@ -471,6 +484,7 @@ export const c2Detector: DetectorModule = {
               connections: ser?.count ?? 0,
               ports: ser?.ports,
               beacon: b ?? undefined,
+              beaconWindow: slice ? { from: new Date(slice.from * 1000).toISOString(), to: new Date(slice.to * 1000).toISOString(), windows: slice.slices } : undefined,
               beaconCategory: b ? beaconCategory(b.score) : undefined,
               strobe: ser?.strobe || undefined,
               frameworks: fwTools.length ? c!.fw : undefined,
@@ -493,15 +507,9 @@ export const c2Detector: DetectorModule = {
           if (allow.why(ips[0] ?? '', [name])) continue;
           const peers = sniSources.get(name);
           if (peers && peers.size >= asNum(s.prevalenceMinHosts, 5) && peers.size >= asNum(s.prevalenceFraction, 0.5) * nInternal) continue;
-          let ts = ser.times();
-          let bytes = ser.sizes();
-          if (Array.from(ts).some((t) => t < winMin)) {
-            const keep = Array.from(ts, (t, i) => [t, bytes[i]] as const).filter(([t]) => t >= winMin);
-            ts = keep.map((x) => x[0]);
-            bytes = keep.map((x) => x[1]);
-          }
-          const b = scoreBeacon(ts, bytes, winMin, winMax, opts);
-          if (!b || b.score < asNum(s.minScore, 0.7) || b.tsScore < asNum(s.minTsScore, 0.75)) continue;
+          const best = bestWindow(ser.times(), ser.sizes(), ser.n, winSec, segs, opts, minScore, minTs);
+          const b = best?.b;
+          if (!b || b.score < minScore || b.tsScore < minTs) continue;
           if (b.medianBytes >= asNum(s.bulkBytes, 1_048_576)) continue;
           const cat = beaconCategory(b.score);
           out.push({
@@ -529,6 +537,90 @@ export const c2Detector: DetectorModule = {
     };
   },
 };
+
+/** Stretches of evidence [start, end] (seconds): covered bins separated by less than `gapSec` of silence. */
+export function coverageSegments(covered: Set<number>, binSec: number, gapSec: number, maxSec: number): { start: number[]; end: number[] } {
+  const bins = Float64Array.from(covered).sort();
+  const gapBins = Math.max(1, Math.ceil(gapSec / binSec));
+  const start: number[] = [];
+  const end: number[] = [];
+  for (let i = 0; i < bins.length; i++) {
+    const e = Math.min((bins[i] + 1) * binSec, Number.isFinite(maxSec) ? maxSec : Infinity);
+    if (i === 0 || bins[i] - bins[i - 1] > gapBins) {
+      start.push(bins[i] * binSec);
+      end.push(e);
+    } else end[end.length - 1] = e;
+  }
+  return { start, end };
+}
+
+/**
+ * Score a series over consecutive windows of its own activity: each window starts at the
+ * first connection not yet scored and lasts `winSec` (RITA's 24 h), cut at the end of the
+ * stretch of evidence it starts in. Returns the best window: the highest score among those
+ * that pass (score and interval score), else the highest score.
+ */
+export function bestWindow(
+  times: ArrayLike<number>,
+  sizes: ArrayLike<number>,
+  n: number,
+  winSec: number,
+  segs: { start: number[]; end: number[] },
+  opts: BeaconOptions,
+  minScore: number,
+  minTs: number,
+): { b: BeaconResult; from: number; to: number; slices: number } | null {
+  let t: ArrayLike<number> = times;
+  let by: ArrayLike<number> = sizes;
+  let sorted = true;
+  for (let i = 1; i < n; i++)
+    if (times[i] < times[i - 1]) {
+      sorted = false;
+      break;
+    }
+  if (!sorted) {
+    const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => times[a] - times[b]);
+    t = idx.map((i) => times[i]);
+    by = idx.map((i) => sizes[i]);
+  }
+  const segEnd = (sec: number): number => {
+    // last segment starting at or before sec
+    let lo = 0;
+    let hi = segs.start.length - 1;
+    let k = -1;
+    while (lo <= hi) {
+      const m = (lo + hi) >> 1;
+      if (segs.start[m] <= sec) {
+        k = m;
+        lo = m + 1;
+      } else hi = m - 1;
+    }
+    return k >= 0 && segs.end[k] >= sec ? segs.end[k] : Infinity;
+  };
+  let best: { b: BeaconResult; from: number; to: number; pass: boolean } | null = null;
+  let slices = 0;
+  let i = 0;
+  while (i < n) {
+    const a = t[i];
+    let end = Math.min(a + winSec, segEnd(a));
+    let j = i;
+    while (j < n && t[j] <= end) j++;
+    if (j - i >= 4) {
+      if (!Number.isFinite(end) || end <= a) end = t[j - 1];
+      slices++;
+      const whole = i === 0 && j === n;
+      const ts = whole ? t : Array.prototype.slice.call(t, i, j);
+      const bs = whole ? by : Array.prototype.slice.call(by, i, j);
+      const b = end > a ? scoreBeacon(ts, bs, a, end, opts) : null;
+      if (b) {
+        const pass = b.score >= minScore && b.tsScore >= minTs;
+        if (!best || (pass && !best.pass) || (pass === best.pass && b.score > best.b.score)) best = { b, from: a, to: end, pass };
+      }
+    }
+    i = j;
+  }
+  return best ? { b: best.b, from: best.from, to: best.to, slices } : null;
+}
 
 function normHex(s: string): string {
   return s.toLowerCase().replace(/^0x/, '').replace(/[^0-9a-f]/g, '').replace(/^0+/, '');

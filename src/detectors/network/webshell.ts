@@ -31,15 +31,24 @@ interface Script {
   path: string;
   first: number;
   last: number;
+  /** First request to the script itself (first is also moved by the write that named it). */
+  reqFirst: number;
   requests: number;
   srcs: Set<string>;
-  written?: { by: string; how: string; ts: number; ref: EvidenceRef };
+  written?: { by: string; how: string; ts: number; ref: EvidenceRef; refused?: boolean };
   cmds: string[];
   outputs: string[];
   statuses: Record<string, number>;
   encryptedPosts: number;
   evalBodies: number;
   ev: EvidenceSample;
+}
+
+/** Cobalt Strike default-profile requests (the beacon's task-output POST and its cookie-metadata GET). */
+function C2_PROFILE(method: string, path: string, uri: string, cookie: string | undefined): boolean {
+  if (method === 'POST' && /^\/submit\.php$/i.test(path) && /[?&]id=\d+(?:&|$)/.test(uri)) return true;
+  if (method === 'GET' && cookie && /^[A-Za-z0-9+/]{40,}={0,2}$/.test(cookie.trim())) return true;
+  return false;
 }
 
 function isScript(path: string, exts: Set<string>): boolean {
@@ -78,6 +87,7 @@ export const webshellDetector: DetectorModule = {
         path,
         first: ts,
         last: ts,
+        reqFirst: Infinity,
         requests: 0,
         srcs: new Set(),
         cmds: [],
@@ -109,7 +119,11 @@ export const webshellDetector: DetectorModule = {
             const target = spring4ShellTarget(params);
             if (target) {
               const sc = get(dst, target, ts);
-              if (!sc.written) sc.written = { by: src, how: 'Spring4Shell (CVE-2022-22965) AccessLogValve', ts, ref: refOf(e) };
+              // the write that the server accepted (< 400) is the one that made the file; a refused one is kept only until then
+              const st = num(e, 'http.response.status_code') ?? 0;
+              const accepted = st < 400;
+              if (!sc.written || (accepted && sc.written.refused))
+                sc.written = { by: src, how: 'Spring4Shell (CVE-2022-22965) AccessLogValve', ts, ref: refOf(e), refused: !accepted || undefined };
             }
           }
         }
@@ -133,6 +147,12 @@ export const webshellDetector: DetectorModule = {
 
         // 2. requests to script files
         if (!isScript(path, exts)) return;
+        // An internal host calling out to an outside script is its own traffic (a C2 check-in or an upload), not a web
+        // shell on the estate: Cobalt Strike's default profile POSTs task output to /submit.php?id=<n>, and its
+        // http-get check-ins carry base64 metadata in the Cookie. Those are net.c2's; encrypted-looking POSTs outward
+        // do not count as a web-shell client shape either.
+        const outward = ctx.homeNet.isInternal(src) && !ctx.homeNet.isInternal(dst);
+        if (outward && C2_PROFILE(method, path, uri, header(e, 'request', 'cookie'))) return;
         const sc = get(dst, path, ts);
         // an upload remembered by name only
         if (!sc.written) {
@@ -142,6 +162,7 @@ export const webshellDetector: DetectorModule = {
         }
         sc.requests++;
         if (ts < sc.first) sc.first = ts;
+        if (ts < sc.reqFirst) sc.reqFirst = ts;
         if (ts > sc.last) sc.last = ts;
         if (sc.srcs.size < 32) sc.srcs.add(src);
         const status = num(e, 'http.response.status_code') ?? 0;
@@ -161,7 +182,7 @@ export const webshellDetector: DetectorModule = {
           sc.evalBodies++;
           interesting = true;
         }
-        if (method === 'POST' && looksEncrypted(body) && !header(e, 'request', 'referer')) {
+        if (!outward && method === 'POST' && looksEncrypted(body) && !header(e, 'request', 'referer')) {
           sc.encryptedPosts++;
           interesting = sc.encryptedPosts <= 3;
         }
@@ -213,7 +234,7 @@ export const webshellDetector: DetectorModule = {
             severity,
             outcome,
             confidence,
-            first: Math.min(sc.first, sc.written?.ts ?? Infinity),
+            first: Math.min(sc.reqFirst, sc.written?.ts ?? Infinity),
             last: sc.last,
             src: srcs[0],
             dst: sc.dst,
