@@ -87,6 +87,8 @@ export function classify(f: Finding): Classified {
   const facts = (f.facts ?? {}) as Record<string, unknown>;
   const r = (kind: StepKind, technique: string): Classified => ({ kind, side, success, technique });
 
+  // A tool download reported by the mining detector is a download, not mining.
+  if (has(ids, 'T1105') && !has(ids, 'T1496')) return r('download', pick('T1105'));
   if (has(ids, 'T1496') || /min(er|ing)|stratum/.test(det)) {
     if (side === 'host' && !has(ids, 'T1496') && /process|tool/.test(det)) return r('process', pick('T1059', 'T1588'));
     return r('mining', pick('T1496'));

@@ -140,7 +140,7 @@ function fact(f: Finding, ...names: string[]): unknown {
 /** Facts consulted (all optional): see docs/INVESTIGATION.md. */
 export const FACTS_USED = {
   time: ['success_time', 'logon_time', 'first_success', 'success_at'],
-  targets: ['targets', 'target_ips', 'hosts'],
+  targets: ['targets', 'target_ips', 'sampleHosts', 'hosts'],
   direction: ['direction'],
   files: ['written_file', 'file', 'files', 'path', 'file_path', 'image', 'process', 'process_path', 'malware_path', 'uri_file'],
   hashes: ['sha256', 'sha1', 'md5', 'hash', 'hashes'],

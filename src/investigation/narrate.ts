@@ -196,7 +196,9 @@ export function chainLinks(a: Analysis, ctx: Ctx): ChainLink[] {
     else if (r.c.kind === 'scan' && r.outbound) add(r.actor, 'outside addresses', kind, r, r.t);
     else if (r.victim) add(r.actor, r.victim, kind, r, r.c.success ? r.at : r.t);
     else if (r.peer) add(r.actor, r.peer, kind, r, r.t);
-    else if (r.actor) add(r.actor, r.files[0] ?? r.accounts[0] ?? r.f.detector, kind, r, r.t);
+    // A sweep reported without one victim (e.g. "swept 253 hosts, then logged on to one"): link to the range.
+    else if (r.targets.length && (r.c.kind === 'scan' || r.c.kind === 'lateral-auth')) add(r.actor, sweepRange(r) ?? `${r.targets.length} hosts`, LINK_KIND[r.c.kind === 'scan' ? 'scan' : 'sweep'], r, r.t);
+    else if (r.actor && (r.files[0] ?? r.accounts[0])) add(r.actor, r.files[0] ?? r.accounts[0], kind, r, r.t);
     if (r.c.kind === 'exploit' && r.victim) for (const f of r.files.slice(0, 3)) add(r.actor, `${r.victim}:${f}`, 'wrote', r, r.t);
   }
   void ctx;

@@ -97,6 +97,10 @@ test('case 2: Spring4Shell → webshell → C2 → SMB sweep → lateral NTLM �
     assert.ok(exploits.some((f) => f.outcome === 'failed'), 'the refused probes are a failed finding');
     // Cobalt Strike's POST /submit.php?id= to the C2 is C2 traffic, not a web shell
     for (const f of file.findings) if (f.detector === 'net.webshell') assert.ok(!truth.c2.includes(f.dst ?? ''), f.summary.en);
+    // the chain names hosts and ranges, never detector ids; the sweep of the /24 is a link of its own
+    assert.deepEqual(main.chain.filter((l) => /^(net|host|sigma)\./.test(l.to)), []);
+    assert.ok(main.chain.some((l) => l.from === truth.entry.host || l.to.endsWith('.0/24')), JSON.stringify(main.chain.map((l) => `${l.from}->${l.to}`)));
+    assert.ok(!main.chain.some((l) => l.kind === 'mined-to'), 'a tool download is not mining');
     assert.equal(main.entry?.technique, 'T1190');
     assert.equal(main.entry?.from, truth.entry.from);
     assert.ok(main.iocs.files.some((f) => f.endsWith('.jsp')) || main.iocs.urls.some((u) => u.includes('.jsp')), 'webshell in IOCs');
