@@ -193,8 +193,23 @@ export function sameValue(a: string, b: string): boolean {
   }
   if (/^-?[\d.e+-]+$/i.test(x) && /^-?[\d.e+-]+$/i.test(y) && Number(x) === Number(y)) return true;
   const items = arrayItemsFromPython(b);
-  // python-evtx drops leading empty strings of string arrays (its regex skips them); Windows keeps them
-  if (items) return items.join(', ').replace(/\s+/g, ' ').trim() === x.replace(/^(, )+/, '').trim();
+  if (items) {
+    // python-evtx's string-array splitter finds the first item by a regex that skips leading
+    // NULs but then slices from the start of the data, so k leading empty strings come out
+    // right after the first item instead of before it (checked on the raw bytes of record
+    // 9435 of "ID800 - SPN discovery (PowerShell).evtx": 00 00 | item | 00 00 | item). Accept
+    // the python order as is, or with j of the empty items after its first item moved to the front.
+    const norm = (l: string[]) => l.join(', ').replace(RESTRICTED, '').replace(/\s+/g, ' ').trim();
+    if (norm(items) === x) return true;
+    let k = 1;
+    while (k < items.length && items[k] === '') k++;
+    for (let j = 1; j < k; j++) {
+      const moved = [...items.slice(1, 1 + j), items[0], ...items.slice(1 + j)];
+      if (norm(moved) === x) return true;
+    }
+    // a leading empty string python-evtx omitted entirely (nothing after it)
+    if (norm(items) === x.replace(/^(, )+/, '').trim()) return true;
+  }
   return false;
 }
 

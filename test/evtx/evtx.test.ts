@@ -8,6 +8,7 @@ import type { ParseProblem } from '../../src/core/problems.js';
 import type { EvtxEvent } from '../../src/core/event.js';
 import type { ReaderContext } from '../../src/readers/types.js';
 import { evtxReader, parseEvtxBuffer, evtxEventToXml, evtxEventToJson, parseEvtxFilesParallel, crc32 } from '../../src/readers/evtx/index.js';
+import { planStats, setExtractionPlans } from '../../src/readers/evtx/extract.js';
 
 const SMB = 'deepbluecli/evtx/smb-password-guessing-security.evtx';
 const PTH = 'hayabusa-sample-evtx/EVTX-to-MITRE-Attack/TA0008-Lateral Movement/T1550-Use Alternate Authentication Material/ID4624-Mimikatz Pass the hash.evtx';
@@ -237,4 +238,107 @@ test('worker pool gives the same counts as the inline parser', { skip: needCorpu
   const x = await parseEvtxFilesParallel([paths[1]], { workers: 1, mode: 'xml' });
   assert.equal(x.files[0].lines!.length, x.files[0].records);
   assert.match(x.files[0].lines![0], /^<Event xmlns=/);
+});
+
+test('slack copies of live records are dropped (one summary), new carved records kept and marked', { skip: needCorpus(SMB) }, async () => {
+  const orig = readFileSync(corpusFile(SMB)!);
+  const live = allocated(parseEvtxBuffer(orig, 'E1'));
+  // a chunk with room for two more records after its free-space offset
+  let c = -1;
+  let victim: EvtxEvent | undefined;
+  let size = 0;
+  for (let k = 0; k * CHUNK + HDR < orig.length && c < 0; k++) {
+    const inChunk = live.filter((e) => chunkOf(e) === k);
+    if (!inChunk.length) continue;
+    const last = inChunk[inChunk.length - 1];
+    const s = orig.readUInt32LE(last.ref.offset! + 4);
+    const free = orig.readUInt32LE(HDR + k * CHUNK + 48);
+    if (free + 2 * s <= CHUNK) {
+      c = k;
+      victim = last;
+      size = s;
+    }
+  }
+  assert.ok(victim, 'a chunk with slack room');
+  const base = Buffer.from(orig);
+  const cs = HDR + c * CHUNK;
+  const free = base.readUInt32LE(cs + 48);
+  base.fill(0, cs + free, cs + CHUNK); // clean slack: the baseline
+  const dirty = Buffer.from(base);
+  const rec = orig.subarray(victim!.ref.offset!, victim!.ref.offset! + size);
+  rec.copy(dirty, cs + free); // stale copy: same id, same written time
+  const newId = Math.max(...live.map((e) => e['winlog.record_id'])) + 1000;
+  rec.copy(dirty, cs + free + size);
+  dirty.writeUInt32LE(newId, cs + free + size + 8); // a record the live log no longer holds
+  dirty.writeUInt32LE(0, cs + free + size + 12);
+  // and its EventRecordID substitution value (UInt64 in the values array)
+  const idBytes = Buffer.alloc(8);
+  idBytes.writeBigUInt64LE(BigInt(victim!['winlog.record_id']));
+  const at = rec.indexOf(idBytes, 24);
+  assert.ok(at > 0);
+  dirty.writeBigUInt64LE(BigInt(newId), cs + free + size + at);
+
+  const dropped = (probs: ParseProblem[]) => probs.map((p) => /^(\d+) record cop(y|ies) carved from chunk slack duplicate/.exec(p.reason)).filter(Boolean).map((m) => Number(m![1]));
+  const a = parse(base);
+  const b = parse(dirty);
+  assert.deepEqual(ids(allocated(b.evs)), ids(allocated(a.evs)));
+  const recA = a.evs.filter((e) => e['winlog.recovered']);
+  const recB = b.evs.filter((e) => e['winlog.recovered']);
+  assert.equal(recB.length, recA.length + 1);
+  // the stale copy is not emitted again: the victim's id occurs exactly once
+  assert.equal(b.evs.filter((e) => e['winlog.record_id'] === victim!['winlog.record_id']).length, 1);
+  const fresh = b.evs.find((e) => e['winlog.record_id'] === newId);
+  assert.ok(fresh, 'the new carved record is kept');
+  assert.equal(fresh['winlog.recovered'], true);
+  assert.equal(fresh['winlog.event_id'], victim!['winlog.event_id']);
+  assert.deepEqual(fresh['winlog.event_data'], victim!['winlog.event_data']);
+  assert.equal(fresh.ref.offset, cs + free + size);
+  // exactly one summary per file, counting one more copy than the baseline, at the copy's offset or before
+  const da = dropped(a.probs);
+  const db = dropped(b.probs);
+  assert.equal(db.length, 1);
+  assert.equal(db[0], (da[0] ?? 0) + 1);
+  assert.ok(!b.probs.some((p) => p.record === victim!['winlog.record_id'] && /recovered/.test(p.reason)));
+  // streaming reader and the pool with one chunk per job agree
+  const dir = mkdtempSync(join(tmpdir(), 'spoor-evtx-'));
+  try {
+    const path = join(dir, 'slack.evtx');
+    writeFileSync(path, dirty);
+    const ctx: ReaderContext = { evidenceId: 'E1', path, homeNet: {} as ReaderContext['homeNet'], problem: () => {}, stats: { records: 0, errors: 0 } };
+    const got: EvtxEvent[] = [];
+    async function* one() { yield dirty; }
+    for await (const batch of evtxReader.read(one(), ctx)) got.push(...(batch as EvtxEvent[]));
+    assert.equal(got.length, b.evs.length);
+    for (const per of [1, 1000]) {
+      const r = await parseEvtxFilesParallel([path], { workers: 0, chunksPerJob: per, mode: 'events' });
+      assert.equal(r.files[0].records, b.evs.length, `chunksPerJob ${per}`);
+      assert.equal(r.files[0].events!.filter((e) => e['winlog.recovered']).length, recB.length);
+      assert.equal(r.files[0].duplicatesDropped, db[0]);
+      assert.equal(r.files[0].events!.filter((e) => e['winlog.record_id'] === victim!['winlog.record_id']).length, 1);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('compiled extraction plans give exactly the generic walk\'s events', { skip: needCorpus(SMB, PTH, NODEP) }, () => {
+  const SYSMON = 'deepbluecli/evtx/metasploit-sysmon.evtx';
+  for (const rel of [SMB, PTH, NODEP, SYSMON]) {
+    const path = corpusFile(rel);
+    if (!path) continue;
+    const buf = readFileSync(path);
+    const before = planStats.planned;
+    const planned = parseEvtxBuffer(buf, 'E1', undefined, { xml: true });
+    if (rel === SMB) assert.ok(planStats.planned - before > 3000, 'the Security log takes the plan path');
+    setExtractionPlans(false);
+    let walked: EvtxEvent[];
+    try {
+      walked = parseEvtxBuffer(buf, 'E1', undefined, { xml: true });
+    } finally {
+      setExtractionPlans(true);
+    }
+    assert.equal(planned.length, walked.length, rel);
+    // same fields, same values, same key order (JSON keeps insertion order)
+    assert.equal(JSON.stringify(planned), JSON.stringify(walked), rel);
+  }
 });

@@ -55,6 +55,8 @@ export interface Template {
   nodes: XNode[];
   /** Event-data object factories keyed by the key list seen with this template. */
   shapes?: { keys: string[]; make: (v: string[]) => Record<string, string> }[];
+  /** Compiled extraction plan (extract.ts), null when the template needs the generic walk. */
+  plan?: unknown;
 }
 
 /**
@@ -79,6 +81,8 @@ export class ChunkBinXml {
   private depth = 0;
   /** Reusable value-descriptor array for top-level record instances. */
   private vdTop = new Int32Array(3 * 256);
+  private vdNest = new Int32Array(3 * 256);
+  private reuseNext = false;
   /** Template compile failures met (offset → reason), for reporting once. */
   readonly templateErrors: { offset: number; reason: string }[] = [];
 
@@ -382,6 +386,10 @@ export class ChunkBinXml {
     if (top) {
       if (this.vdTop.length < n * 3) this.vdTop = new Int32Array(n * 3 + 64);
       vd = this.vdTop;
+    } else if (this.reuseNext) {
+      this.reuseNext = false;
+      if (this.vdNest.length < n * 3) this.vdNest = new Int32Array(n * 3 + 64);
+      vd = this.vdNest;
     } else {
       vd = new Int32Array(n * 3);
     }
@@ -398,6 +406,19 @@ export class ChunkBinXml {
     }
     this.p = v;
     return { tpl, vd, n };
+  }
+
+  /**
+   * Nested binary XML value as an instance whose value descriptors live in a buffer
+   * reused by the next call (extraction plans: used before the next record).
+   */
+  nestedReuse(off: number, size: number): Instance {
+    this.reuseNext = true;
+    try {
+      return this.instanceAt(off, off + size, false);
+    } finally {
+      this.reuseNext = false;
+    }
   }
 
   /** Nested binary XML value (type 0x21) as an instance. */

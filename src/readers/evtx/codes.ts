@@ -85,7 +85,17 @@ export const IMPERSONATION: Record<string, string> = {
 };
 
 /** Normalise `0xC000006A`, `0xc000006a`, `-1073741718`, `3221225578` to `0xc000006a`. */
+const NORM_CACHE = new Map<string, string>();
 export function normHex(v: string): string {
+  let r = NORM_CACHE.get(v);
+  if (r !== undefined) return r;
+  r = normHexRaw(v);
+  if (NORM_CACHE.size >= 1024) NORM_CACHE.clear();
+  NORM_CACHE.set(v, r);
+  return r;
+}
+
+function normHexRaw(v: string): string {
   const s = v.trim();
   let n: number;
   if (/^0x[0-9a-f]+$/i.test(s)) n = parseInt(s.slice(2), 16);
@@ -95,6 +105,7 @@ export function normHex(v: string): string {
   return '0x' + (n >>> 0).toString(16);
 }
 
+const STATUS_FIELDS = ['Status', 'SubStatus', 'FailureCode', 'ResultCode'];
 const KERBEROS_EVENTS = new Set([4768, 4769, 4771, 4772, 4773]);
 
 /** Add readable `<field>_name` entries to an event-data map (in place). */
@@ -105,7 +116,7 @@ export function addReadableNames(eventId: number, data: Record<string, string>):
     if (n) data.LogonType_name = n;
   }
   const table = KERBEROS_EVENTS.has(eventId) ? KERBEROS_STATUS : NT_STATUS;
-  for (const k of ['Status', 'SubStatus', 'FailureCode', 'ResultCode']) {
+  for (const k of STATUS_FIELDS) {
     const v = data[k];
     if (v === undefined || v === '' || v === '-') continue;
     const n = table[normHex(v)];

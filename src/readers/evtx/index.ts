@@ -8,17 +8,18 @@
  *   parseChunk / parseFileHeader  chunk-level API
  *   evtxEventToXml             XML in the evtx_dump.py shape (for `spoor dump --format xml`)
  *   evtxEventToJson            one JSONL line for `spoor dump --format jsonl`
- *   parseEvtxFilesParallel     worker-thread pool over files / chunk ranges
+ *   parseEvtxFilesParallel     worker-thread pool over files / chunk ranges (workers kept for reuse;
+ *                              closeEvtxWorkers() ends them)
  */
 import type { EvtxEvent, SpoorEvent } from '../../core/event.js';
 import type { EvidenceReader, ReaderContext } from '../types.js';
 import type { ParseProblem } from '../../core/problems.js';
 import { CHUNK_SIZE, ChunkTracker, FILE_HEADER_SIZE, parseFileHeader, type ParseOptions } from './parse.js';
 
-export { parseEvtxBuffer, parseEvtxBufferInto, parseChunk, parseFileHeader, crc32, CHUNK_SIZE, FILE_HEADER_SIZE } from './parse.js';
+export { parseEvtxBuffer, parseEvtxBufferInto, parseChunk, parseFileHeader, crc32, CHUNK_SIZE, FILE_HEADER_SIZE, CarveDedup, ChunkTracker } from './parse.js';
 export type { ParseOptions, EvtxFileHeader, ChunkInfo, FileSummary } from './parse.js';
 export { evtxEventToXml, evtxEventToJson } from './xml.js';
-export { parseEvtxFilesParallel } from './parallel.js';
+export { parseEvtxFilesParallel, closeEvtxWorkers } from './parallel.js';
 export type { ParallelResult, ParallelOptions } from './parallel.js';
 
 const MAGIC = Buffer.from('ElfFile\0', 'latin1');
@@ -96,6 +97,15 @@ export const evtxReader: EvidenceReader = {
       return;
     }
     const tracker = new ChunkTracker(o, header);
+    const count = (evs: EvtxEvent[]) => {
+      stats.records += evs.length;
+      for (const e of evs) {
+        const t = e['@timestamp'];
+        if (!Number.isFinite(t)) continue;
+        if (stats.first === undefined || t < stats.first) stats.first = t;
+        if (stats.last === undefined || t > stats.last) stats.last = t;
+      }
+    };
     let off = FILE_HEADER_SIZE;
     for (let idx = 0; ; idx++) {
       const chunk = await br.take(CHUNK_SIZE);
@@ -109,15 +119,15 @@ export const evtxReader: EvidenceReader = {
       }
       off += chunk.length;
       if (evs.length) {
-        stats.records += evs.length;
-        for (const e of evs) {
-          const t = e['@timestamp'];
-          if (!Number.isFinite(t)) continue;
-          if (stats.first === undefined || t < stats.first) stats.first = t;
-          if (stats.last === undefined || t > stats.last) stats.last = t;
-        }
+        count(evs);
         yield evs;
       }
+    }
+    // records carved from slack that are not copies of records read, after the live ones
+    const kept = tracker.finish();
+    if (kept.length) {
+      count(kept);
+      yield kept;
     }
   },
 };

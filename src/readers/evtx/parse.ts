@@ -131,7 +131,7 @@ function isZero(b: Buffer, s: number, e: number): boolean {
  * Parse one chunk (a Buffer holding exactly the chunk's bytes, up to 64 KiB) at
  * fileOffset. Events are pushed to out. Never throws on bad data.
  */
-export function parseChunk(chunk: Buffer, fileOffset: number, o: ParseOptions, out: EvtxEvent[]): ChunkInfo {
+export function parseChunk(chunk: Buffer, fileOffset: number, o: ParseOptions, out: EvtxEvent[], dedup?: CarveDedup): ChunkInfo {
   const info: ChunkInfo = { state: 'ok', firstRecordId: 0, lastRecordId: 0, records: 0, recovered: 0, errors: 0, templates: 0 };
   const len = Math.min(chunk.length, CHUNK_SIZE);
   const err = (off: number, reason: string, rec?: number) => {
@@ -146,7 +146,7 @@ export function parseChunk(chunk: Buffer, fileOffset: number, o: ParseOptions, o
     }
     info.state = 'garbage';
     err(0, 'chunk signature "ElfChnk" missing (overwritten or garbage chunk): carving records');
-    carve(chunk, len, CHUNK_HEADER_SIZE > len ? 0 : 0, fileOffset, o, out, info, 'damaged chunk');
+    carve(chunk, len, 0, fileOffset, o, out, info, 'damaged chunk', undefined, dedup);
     return info;
   }
   if (len < CHUNK_HEADER_SIZE) {
@@ -178,7 +178,7 @@ export function parseChunk(chunk: Buffer, fileOffset: number, o: ParseOptions, o
     }
   }
   if (!structural) {
-    carve(chunk, len, CHUNK_HEADER_SIZE, fileOffset, o, out, info, 'damaged chunk');
+    carve(chunk, len, CHUNK_HEADER_SIZE, fileOffset, o, out, info, 'damaged chunk', undefined, dedup);
     return info;
   }
   const cx = new ChunkBinXml(chunk.length > len ? chunk.subarray(0, len) : chunk);
@@ -201,6 +201,7 @@ export function parseChunk(chunk: Buffer, fileOffset: number, o: ParseOptions, o
     }
     const recId = u64n(chunk, pos + 8);
     if (parseRecord(cx, chunk, pos, size, recId, fileOffset, o, out, recovering)) {
+      if (dedup) dedup.addLive(recId, timeKey(chunk, pos));
       info.records++;
       if (recovering) info.recovered++;
     } else info.errors++;
@@ -209,7 +210,7 @@ export function parseChunk(chunk: Buffer, fileOffset: number, o: ParseOptions, o
   for (const t of cx.templateErrors) report(o, 'error', fileOffset + t.offset, t.reason);
   // chunk slack: records beyond the free-space offset (old data) are carved
   if (!o.noCarve && free < len && !isZero(chunk, free, len)) {
-    carve(chunk, len, free, fileOffset, o, out, info, 'chunk slack', cx);
+    carve(chunk, len, free, fileOffset, o, out, info, 'chunk slack', cx, dedup);
   }
   info.templates = cx.templateCount;
   return info;
@@ -233,12 +234,94 @@ function parseRecord(
   }
 }
 
+/** Written time of the record at pos as an exact number (low 53 bits of the FILETIME). */
+function timeKey(chunk: Buffer, pos: number): number {
+  return (chunk.readUInt32LE(pos + 20) & 0x1fffff) * 4294967296 + chunk.readUInt32LE(pos + 16);
+}
+
+/**
+ * Per-file bookkeeping that keeps stale copies out of the output: a record carved
+ * from slack (or a damaged chunk) whose EventRecordID and record-header written
+ * time (100 ns FILETIME) equal a live record's, or an earlier carved record's, is
+ * the same record written again, not new evidence. Carved records wait until the
+ * end of the file (a stale copy may precede its live twin) and are then emitted
+ * or dropped; the drops are reported once per file.
+ */
+export class CarveDedup {
+  /** Live records: EventRecordID → written-time key. */
+  readonly live = new Map<number, number>();
+  /** Carved records waiting for the end of the file. */
+  readonly pending: { ev: EvtxEvent; id: number; t: number; where: string }[] = [];
+  dropped = 0;
+  /** Of the dropped, those parsed before being found to be copies (counted in ChunkInfo.records). */
+  droppedParsed = 0;
+  firstDropOffset = -1;
+  /** Pending entries beyond this are flushed early (memory bound). */
+  static MAX_PENDING = 50000;
+
+  /** Live records remembered at most (memory bound for huge files: the oldest are forgotten first). */
+  static MAX_LIVE = 1_000_000;
+
+  addLive(id: number, t: number): void {
+    const live = this.live;
+    live.set(id, t);
+    if (live.size > CarveDedup.MAX_LIVE) {
+      let drop = live.size >> 2;
+      for (const k of live.keys()) {
+        live.delete(k);
+        if (--drop <= 0) break;
+      }
+    }
+  }
+
+  /** A carved copy identical to a record already known: count it, true = skip. */
+  stale(id: number, t: number, offset: number): boolean {
+    if (this.live.get(id) !== t) return false;
+    this.drop(offset);
+    return true;
+  }
+
+  private drop(offset: number): void {
+    if (this.firstDropOffset < 0 || offset < this.firstDropOffset) this.firstDropOffset = offset;
+    this.dropped++;
+  }
+
+  /** The carved records that are new (in file order), reporting each; clears the pending list. */
+  flush(o: ParseOptions): EvtxEvent[] {
+    const out: EvtxEvent[] = [];
+    const seen = new Map<number, number>();
+    for (const p of this.pending) {
+      const off = p.ev.ref.offset ?? 0;
+      if (this.live.get(p.id) === p.t || seen.get(p.id) === p.t) {
+        this.drop(off);
+        this.droppedParsed++;
+        continue;
+      }
+      seen.set(p.id, p.t);
+      report(o, 'warning', off, `record ${p.id} recovered from ${p.where}`, p.id);
+      out.push(p.ev);
+    }
+    // carved records already emitted also count as known for later copies
+    for (const [id, t] of seen) if (!this.live.has(id)) this.addLive(id, t);
+    this.pending.length = 0;
+    return out;
+  }
+
+  /** One summary problem for the dropped copies of this file (nothing when none). */
+  summary(o: ParseOptions): void {
+    if (this.dropped === 0) return;
+    report(o, 'warning', this.firstDropOffset,
+      `${this.dropped} record cop${this.dropped === 1 ? 'y' : 'ies'} carved from chunk slack duplicate records already read (same EventRecordID and written time) and were not emitted again`);
+  }
+}
+
 /** Scan [from, len) for record signatures and parse every record whose header holds. */
 function carve(
   chunk: Buffer, len: number, from: number, fileOffset: number, o: ParseOptions, out: EvtxEvent[], info: ChunkInfo,
-  where: string, cxIn?: ChunkBinXml,
+  where: string, cxIn?: ChunkBinXml, dedup?: CarveDedup,
 ): void {
-  const cx = cxIn ?? new ChunkBinXml(chunk.length > len ? chunk.subarray(0, len) : chunk);
+  let cx = cxIn;
+  const quiet: ParseOptions = { ...o, problem: undefined };
   let pos = chunk.indexOf(RECORD_MAGIC, from);
   while (pos >= 0 && pos + 28 <= len) {
     const size = chunk.readUInt32LE(pos + 4);
@@ -247,11 +330,21 @@ function carve(
       // plausible written time: 1995 .. 2100
       if (written > 788918400000 && written < 4102444800000) {
         const recId = u64n(chunk, pos + 8);
+        const t = timeKey(chunk, pos);
+        if (dedup && dedup.stale(recId, t, fileOffset + pos)) {
+          // stale copy of a record already read: not parsed, counted in the file's summary
+          pos = chunk.indexOf(RECORD_MAGIC, pos + size);
+          continue;
+        }
+        cx ??= new ChunkBinXml(chunk.length > len ? chunk.subarray(0, len) : chunk);
         const n = out.length;
-        if (parseRecord(cx, chunk, pos, size, recId, fileOffset, { ...o, problem: undefined }, out, true)) {
+        if (parseRecord(cx, chunk, pos, size, recId, fileOffset, quiet, out, true)) {
           info.records++;
           info.recovered++;
-          report(o, 'warning', fileOffset + pos, `record ${recId} recovered from ${where}`, recId);
+          if (dedup) {
+            dedup.pending.push({ ev: out[n], id: recId, t, where });
+            out.length = n;
+          } else report(o, 'warning', fileOffset + pos, `record ${recId} recovered from ${where}`, recId);
           pos = chunk.indexOf(RECORD_MAGIC, pos + size);
           continue;
         }
@@ -261,7 +354,7 @@ function carve(
     }
     pos = chunk.indexOf(RECORD_MAGIC, pos + 1);
   }
-  if (!cxIn) info.templates = cx.templateCount;
+  if (!cxIn && cx) info.templates = cx.templateCount;
 }
 
 // ------------------------------------------------------------------ whole buffers
@@ -271,6 +364,8 @@ export interface FileSummary {
   records: number;
   recovered: number;
   errors: number;
+  /** Carved copies of records already read, not emitted (see CarveDedup). */
+  duplicatesDropped?: number;
 }
 
 /**
@@ -308,7 +403,11 @@ export function parseEvtxBufferInto(
     sum.errors += info.errors;
     if (onChunk) onChunk(evs, info);
   }
-  tracker.finish(sum);
+  const kept = tracker.finish(sum);
+  if (kept.length) {
+    if (out) for (const e of kept) out.push(e);
+    if (onChunk) onChunk(kept, { state: 'ok', firstRecordId: 0, lastRecordId: 0, records: kept.length, recovered: kept.length, errors: 0, templates: 0 });
+  }
   return sum;
 }
 
@@ -316,6 +415,8 @@ export function parseEvtxBufferInto(
 export class ChunkTracker {
   private used = 0;
   private zeroInUse = 0;
+  /** Carved-record deduplication for this file (see CarveDedup). */
+  readonly dedup = new CarveDedup();
   constructor(private o: ParseOptions, private header: EvtxFileHeader) {}
 
   chunk(chunk: Buffer, off: number, idx: number, evs: EvtxEvent[]): ChunkInfo {
@@ -324,7 +425,7 @@ export class ChunkTracker {
         report(this.o, 'error', off + chunk.length, `file truncated: last chunk has ${chunk.length} of ${CHUNK_SIZE} bytes`);
       }
     }
-    const info = parseChunk(chunk, off, this.o, evs);
+    const info = parseChunk(chunk, off, this.o, evs, this.dedup);
     if (chunk.length < CHUNK_SIZE && !isZero(chunk, 0, chunk.length)) info.errors++;
     if (info.state === 'ok') {
       this.used++;
@@ -336,10 +437,23 @@ export class ChunkTracker {
       info.errors++;
       report(this.o, 'error', off, `chunk ${idx} is all zero bytes although the header counts ${this.header.chunkCount} chunks`);
     }
+    // memory bound: a file with very many carved records releases them early
+    if (this.dedup.pending.length > CarveDedup.MAX_PENDING) for (const e of this.dedup.flush(this.o)) evs.push(e);
     return info;
   }
 
-  finish(sum: FileSummary): void {
-    void sum;
+  /**
+   * End of file: the carved records that are new (not copies of records read),
+   * to be emitted after the live ones; reports the dropped copies once.
+   */
+  finish(sum?: FileSummary): EvtxEvent[] {
+    const kept = this.dedup.flush(this.o);
+    this.dedup.summary(this.o);
+    if (sum) {
+      sum.recovered -= this.dedup.droppedParsed;
+      sum.records -= this.dedup.droppedParsed;
+      sum.duplicatesDropped = this.dedup.dropped;
+    }
+    return kept;
   }
 }

@@ -60,16 +60,37 @@ function hex4(v: number): string {
   return v.toString(16).toUpperCase().padStart(4, '0');
 }
 
+/** Upper-case two-digit hex of each byte value. */
+const H2: string[] = Array.from({ length: 256 }, (_, i) => HEX[i >> 4] + HEX[i & 15]);
+// Two-slot cache keyed on the 16 bytes (provider GUID and ActivityID alternate record after record).
+const gw = new Uint32Array(8);
+const gs = ['', ''];
+const gok = [false, false];
+let gnext = 0;
+
 export function guidAt(buf: Buffer, o: number): string {
   if (o + 16 > buf.length) return '';
-  let tail = '';
-  for (let i = 8; i < 16; i++) {
-    const b = buf[o + i];
-    tail += HEX[b >> 4] + HEX[b & 15];
-    if (i === 9) tail += '-';
-  }
-  return '{' + hex8(buf.readUInt32LE(o)) + '-' + hex4(buf.readUInt16LE(o + 4)) + '-' + hex4(buf.readUInt16LE(o + 6)) + '-' + tail + '}';
+  const a = buf.readUInt32LE(o);
+  const b1 = buf.readUInt32LE(o + 4);
+  const c = buf.readUInt32LE(o + 8);
+  const d = buf.readUInt32LE(o + 12);
+  if (gok[0] && gw[0] === a && gw[1] === b1 && gw[2] === c && gw[3] === d) return gs[0];
+  if (gok[1] && gw[4] === a && gw[5] === b1 && gw[6] === c && gw[7] === d) return gs[1];
+  const b = buf;
+  const g = '{' + H2[b[o + 3]] + H2[b[o + 2]] + H2[b[o + 1]] + H2[b[o]] + '-' + H2[b[o + 5]] + H2[b[o + 4]] + '-' + H2[b[o + 7]] + H2[b[o + 6]] +
+    '-' + H2[b[o + 8]] + H2[b[o + 9]] + '-' + H2[b[o + 10]] + H2[b[o + 11]] + H2[b[o + 12]] + H2[b[o + 13]] + H2[b[o + 14]] + H2[b[o + 15]] + '}';
+  const slot = gnext;
+  gnext ^= 1;
+  gw[slot * 4] = a;
+  gw[slot * 4 + 1] = b1;
+  gw[slot * 4 + 2] = c;
+  gw[slot * 4 + 3] = d;
+  gs[slot] = g;
+  gok[slot] = true;
+  return g;
 }
+void hex8;
+void hex4;
 
 export function sidAt(buf: Buffer, o: number, size: number): string {
   if (size < 8 || o + 8 > buf.length) return '';
@@ -137,11 +158,17 @@ function u64Str(buf: Buffer, o: number): string {
   return buf.readBigUInt64LE(o).toString();
 }
 
+let h64hi = -1;
+let h64lo = -1;
+let h64s = '';
 function hex64(buf: Buffer, o: number): string {
   const hi = buf.readUInt32LE(o + 4);
   const lo = buf.readUInt32LE(o);
-  if (hi === 0) return '0x' + lo.toString(16);
-  return '0x' + hi.toString(16) + lo.toString(16).padStart(8, '0');
+  if (hi === h64hi && lo === h64lo) return h64s; // keywords repeat record after record
+  h64hi = hi;
+  h64lo = lo;
+  h64s = hi === 0 ? '0x' + lo.toString(16) : '0x' + hi.toString(16) + lo.toString(16).padStart(8, '0');
+  return h64s;
 }
 
 /** Fixed element size of a value type, 0 when variable. */

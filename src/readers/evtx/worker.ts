@@ -3,7 +3,7 @@
  * range of chunks of a large file) reading one 64 KiB chunk at a time.
  */
 import { parentPort } from 'node:worker_threads';
-import { runJob, type WorkerJob } from './parallel.js';
+import { runJob, threadCpuMs, type WorkerJob } from './parallel.js';
 
 if (parentPort) {
   const port = parentPort;
@@ -12,8 +12,9 @@ if (parentPort) {
     try {
       res = runJob(msg.job);
     } catch (e) {
-      res = { records: 0, recovered: 0, errors: 1, warnings: 0, bytes: 0, chunks: 0, problems: [{ evidence: msg.job.evidenceId, reason: `worker failed: ${(e as Error).message}`, severity: 'error' as const }] };
+      res = { duplicatesDropped: 0, records: 0, recovered: 0, errors: 1, warnings: 0, bytes: 0, chunks: 0, problems: [{ evidence: msg.job.evidenceId, reason: `worker failed: ${(e as Error).message}`, severity: 'error' as const }] };
     }
-    port.postMessage({ id: msg.id, res });
+    // cumulative CPU time of this thread (start-up included), for the pool's per-worker figures
+    port.postMessage({ id: msg.id, res, cpuMs: threadCpuMs() });
   });
 }
