@@ -37,6 +37,7 @@ export async function runDemo(flags: { out?: string; tz: string }): Promise<numb
   const logger = createLogger({ quiet: true });
   const lines: string[] = [];
   let allMatch = true;
+  let lastWebServer: string | undefined;
   const t0 = Date.now();
   for (const c of CASES) {
     const evidence = join(root, c.name, 'evidence');
@@ -49,12 +50,16 @@ export async function runDemo(flags: { out?: string; tz: string }): Promise<numb
     const config = await loadConfig({ homeNet: truth.home_nets.join(','), tz: flags.tz, alert: c.alert(truth) });
     const { outDir, file } = await investigateCase({ paths: [evidence], out: join(root, c.name, 'case'), config, logger, force: true });
     const v = verdict(file, truth);
+    if (c.name.startsWith('case2')) lastWebServer = truth.compromised[0]?.ip;
     allMatch &&= v.match;
     lines.push(`${c.name}`, `  alert:       ${config.alert}`, ...v.lines.map((l) => `  ${l}`), `  report:      ${join(outDir, 'report.html')}`, `               ${join(outDir, 'report.zh.md')}  ${join(outDir, 'report.en.md')}`, '');
   }
   process.stdout.write(lines.join('\n'));
   process.stdout.write(`demo finished in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${allMatch ? 'both verdicts match the simulator\'s ground truth' : 'SOME VERDICTS DIFFER FROM THE GROUND TRUTH (see above)'}\n`);
-  process.stdout.write(`try: spoor search ${join(root, CASES[1].name, 'case')} 'dst=${'<address>'}'  ·  spoor sql ${join(root, CASES[0].name, 'case')} "select code, count(*) from evtx group by 1"\n`);
+  const c2case = join(root, CASES[1].name, 'case');
+  process.stdout.write(`next: npx spoor search ${c2case} 'dst=${lastWebServer ?? '80.66.1.15'}'   (who attacked the web server)\n`);
+  process.stdout.write(`      npx spoor search ${c2case} 'src=${lastWebServer ?? '80.66.1.15'} and dport=445'   (what it did next)\n`);
+  process.stdout.write(`      npx spoor sql ${join(root, CASES[0].name, 'case')} "select code, count(*) n from evtx group by 1 order by n desc"\n`);
   return allMatch ? 0 : 1;
 }
 
