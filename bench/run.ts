@@ -7,7 +7,7 @@
  *   npm run bench -- evtx --quick   only evtx, smaller inputs
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir, cpus, totalmem } from 'node:os';
+import { tmpdir, cpus, totalmem, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -61,7 +61,8 @@ async function main(): Promise<number> {
     console.log(`=== ${suite.name}`);
     try {
       const md = await suite.run({ corpus, repoRoot, tmp, quick });
-      const stamp = `_Measured ${new Date().toISOString().slice(0, 10)} on ${machine}${quick ? ' (--quick)' : ''}._`;
+      const load = loadavg().map((x) => x.toFixed(1)).join(' ');
+      const stamp = `_Measured ${new Date().toISOString().slice(0, 10)} on ${machine}${quick ? ' (--quick)' : ''}; load average at the end ${load} (a shared machine: wall times above ~2 are inflated)._`;
       sections.set(suite.name, `${stamp}\n\n${md.trim()}`);
       console.log(md);
     } catch (err) {
