@@ -76,6 +76,43 @@ export function looksLikeHttpRequest(b: Buffer): boolean {
   return / HTTP\/\d\.\d$/.test(firstLine(b));
 }
 
+const SEPARATORS = '()<>@,;:\\"/[]?={} \t';
+const isTokenChar = (c: number) => c > 0x20 && c < 0x7f && !SEPARATORS.includes(String.fromCharCode(c));
+const isUriChar = (c: number) => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || ";/?:@&=+$,-_.!~*'()%".includes(String.fromCharCode(c));
+
+/**
+ * Parse a request line as Zeek's HTTP analyzer does: the method is an RFC 7230
+ * token followed by whitespace (else the request is bad); the URI runs to the
+ * last character before whitespace + "HTTP/"; with no "HTTP/" the request is
+ * HTTP/0.9; a version shorter than "HTTP/x.y" is left unset.
+ */
+export function parseRequestLine(line: string): { method: string; uri: string; version?: string } | null {
+  const end = line.length;
+  let eom = 0;
+  while (eom < end && isTokenChar(line.charCodeAt(eom))) eom++;
+  if (eom === 0) return null;
+  let rest = eom;
+  while (rest < end && (line[rest] === ' ' || line[rest] === '\t')) rest++;
+  if (rest === eom) return null;
+  const method = line.slice(0, eom);
+  let eou = rest;
+  while (eou < end && isUriChar(line.charCodeAt(eou))) eou++;
+  if (eou >= end && line.startsWith('HTTP/', rest)) eou = rest; // missing URI
+  let vs = eou;
+  for (; vs < end; vs++) {
+    eou = vs;
+    while (vs < end && (line[vs] === ' ' || line[vs] === '\t')) vs++;
+    if (line.startsWith('HTTP/', vs)) break;
+  }
+  let version: string | undefined;
+  if (vs >= end) version = '0.9';
+  else if (vs + 8 <= end) {
+    const v = /^(\d+)\.(\d+)/.exec(line.slice(vs + 5));
+    version = v ? `${Number(v[1])}.${Number(v[2])}` : undefined;
+  }
+  return { method, uri: line.slice(rest, eou), version };
+}
+
 export function looksLikeHttpResponse(b: Buffer): boolean {
   return b.length >= 5 && b.toString('latin1', 0, 5) === 'HTTP/';
 }
@@ -84,6 +121,120 @@ function mimeOf(ct: string | undefined): string | undefined {
   if (!ct) return undefined;
   const m = ct.split(';')[0].trim().toLowerCase();
   return m || undefined;
+}
+
+/** Binary signatures: [mime, magic bytes at offset 0]. */
+const MAGIC: [string, Buffer][] = [
+  ['image/png', Buffer.from('89504e470d0a1a0a', 'hex')],
+  ['image/gif', Buffer.from('GIF87a')],
+  ['image/gif', Buffer.from('GIF89a')],
+  ['image/jpeg', Buffer.from('ffd8ff', 'hex')],
+  ['image/bmp', Buffer.from('BM')],
+  ['image/x-icon', Buffer.from('00000100', 'hex')],
+  ['image/webp', Buffer.from('RIFF')],
+  ['application/pdf', Buffer.from('%PDF-')],
+  ['application/zip', Buffer.from('504b0304', 'hex')],
+  ['application/x-gzip', Buffer.from('1f8b', 'hex')],
+  ['application/x-bzip2', Buffer.from('BZh')],
+  ['application/x-7z-compressed', Buffer.from('377abcaf271c', 'hex')],
+  ['application/x-rar', Buffer.from('Rar!\x1a\x07', 'latin1')],
+  ['application/vnd.ms-cab-compressed', Buffer.from('MSCF')],
+  ['application/x-executable', Buffer.from('7f454c46', 'hex')],
+  ['application/x-java-applet', Buffer.from('cafebabe', 'hex')],
+  ['application/x-shockwave-flash', Buffer.from('FWS')],
+  ['application/x-shockwave-flash', Buffer.from('CWS')],
+  ['application/msword', Buffer.from('d0cf11e0a1b11ae1', 'hex')],
+  ['application/x-dosexec', Buffer.from('MZ')],
+];
+const HTML_START = /^(?:\xef\xbb\xbf)?[\s]*<(?:!doctype html|html|head|title|body|script|style|table|div|meta|iframe|frameset|h[1-6][\s>]|p[\s>]|a\s|br[\s/>]|center|font|link|form|pre[\s>]|!--)/i;
+const XML_START = /^(?:\xef\xbb\xbf)?\s*<\?xml/;
+const JSON_START = /^(?:\xef\xbb\xbf)?\s*\{\s*(?:"[^"]+"|[a-zA-Z][a-zA-Z0-9_]*)\s*:\s*(?:"|\[|\{|[0-9-]|true|false|null)/;
+
+/**
+ * MIME type of a body from its first bytes, as Zeek's file analysis reports it
+ * in http.log (resp_mime_types / orig_mime_types), not from Content-Type:
+ * binary magic numbers, then HTML, XML and JSON openings, then text/plain when
+ * the first bytes are printable text. Undefined for empty or unrecognised data.
+ */
+export function sniffMime(b: Buffer): string | undefined {
+  if (!b.length) return undefined;
+  for (const [mime, magic] of MAGIC) {
+    if (b.length >= magic.length && b.subarray(0, magic.length).equals(magic)) {
+      if (mime === 'image/webp' && b.toString('latin1', 8, 12) !== 'WEBP') continue;
+      return mime;
+    }
+  }
+  const head = b.toString('latin1', 0, Math.min(b.length, 1024));
+  if (/^%!PS/.test(head)) return 'application/postscript';
+  if (HTML_START.test(head)) return 'text/html';
+  if (XML_START.test(head)) return /<(?:html|!doctype html)/i.test(head) ? 'text/html' : 'application/xml';
+  if (JSON_START.test(head)) return 'text/json';
+  if (/^\s*(?:document\.write\s*\(|<script\s+(?:type|language)=['"]?(?:text\/)?javascript)/i.test(head)) return 'application/javascript';
+  // Zeek's lowest-strength signature: ten printable or space characters
+  if (b.length < 10) return undefined;
+  for (let i = 0; i < 10; i++) {
+    const c = b[i];
+    if (!((c >= 0x20 && c < 0x7f) || c === 9 || c === 10 || c === 13 || c === 11 || c === 12)) return undefined;
+  }
+  return 'text/plain';
+}
+
+/**
+ * Sniffed types of a message body: one per MIME part for multipart bodies
+ * (Zeek analyses each part as a file), else one for the whole body. A 206
+ * reply whose Content-Range cannot be parsed is not typed (Zeek does not
+ * analyse it as a file).
+ */
+export function sniffBody(body: Buffer, headers: Record<string, string>, status?: number): string[] {
+  if (status === 206 && !/^\s*bytes\s+\d+-\d+\/(?:\d+|\*)\s*$/i.test(headers['content-range'] ?? '')) return [];
+  const out: string[] = [];
+  sniffEntity(body, headers['content-type'] ?? '', 0, out);
+  return out;
+}
+
+const BOUNDARY_RE = /boundary=(?:"([^"]+)"|([^;\s]+))/i;
+
+/** Split a MIME entity into its header block's Content-Type and its body. */
+function splitEntity(b: Buffer): { ct: string; body: Buffer } | null {
+  const crlf = b.indexOf('\r\n\r\n', 0, 'latin1');
+  const lf = b.indexOf('\n\n', 0, 'latin1');
+  const he = crlf >= 0 && (lf < 0 || crlf < lf) ? crlf + 4 : lf >= 0 ? lf + 2 : -1;
+  if (he < 0) return null;
+  const hdr = b.toString('latin1', 0, he).replace(/\r?\n[ \t]+/g, ' ');
+  const m = /^content-type:[ \t]*(.*)$/im.exec(hdr);
+  return { ct: m ? m[1].trim() : '', body: b.subarray(he) };
+}
+
+function sniffEntity(body: Buffer, ct: string, depth: number, out: string[]): void {
+  if (out.length >= 100) return;
+  if (depth < 64 && /^\s*message\/rfc822/i.test(ct)) {
+    const e = splitEntity(body);
+    if (e) sniffEntity(e.body, e.ct, depth + 1, out);
+    return;
+  }
+  const bm = depth < 64 && /^\s*multipart\//i.test(ct) ? BOUNDARY_RE.exec(ct) : null;
+  if (!bm) {
+    const t = sniffMime(body);
+    if (t) out.push(t);
+    return;
+  }
+  const delim = Buffer.from('--' + (bm[1] ?? bm[2]), 'latin1');
+  let p = body.indexOf(delim);
+  while (p >= 0 && out.length < 100) {
+    const q = p + delim.length;
+    if (body[q] === 0x2d && body[q + 1] === 0x2d) break; // closing delimiter
+    const nl = body.indexOf(10, q);
+    if (nl < 0) break;
+    const next = body.indexOf(delim, nl + 1);
+    let end = next < 0 ? body.length : next;
+    if (next >= 0 && body[end - 1] === 0x0a) end -= body[end - 2] === 0x0d ? 2 : 1;
+    const part = body.subarray(nl + 1, Math.max(nl + 1, end));
+    // a part may have no header block at all: then it starts with the blank line
+    const e = part[0] === 0x0a || (part[0] === 0x0d && part[1] === 0x0a) ? { ct: '', body: part.subarray(part[0] === 0x0a ? 1 : 2) } : splitEntity(part);
+    if (e) sniffEntity(e.body, e.ct, depth + 1, out);
+    if (next < 0) break;
+    p = next;
+  }
 }
 
 /** Decode gzip/deflate within `max` output bytes; partial input allowed. */
@@ -126,6 +277,16 @@ function decodedLength(m: Message): number {
 
 export class HttpAnalyzer implements StreamAnalyzer {
   private sides: [Side, Side] = [new Side(0), new Side(1)];
+  /** An HTTP/1.x request was seen: a later version-less line is cruft, not HTTP/0.9. */
+  private saw1x = false;
+
+  /** Non-HTTP data after HTTP/1.x requests (as Zeek: a protocol violation, analysis of the connection stops). */
+  private cruftAfter1x(consumed: number, ts: number, frame: number): number {
+    this.weird('bad_HTTP_request', ts, frame);
+    this.sides[0].st = St.Dead;
+    this.sides[1].st = St.Dead;
+    return consumed;
+  }
   private pending: Message[] = [];
   private depth = 0;
   private lastFrame = 0;
@@ -213,11 +374,13 @@ export class HttpAnalyzer implements StreamAnalyzer {
             const nl = b.indexOf(10, p);
             if (nl >= 0) {
               const line = b.toString('latin1', p, nl).replace(/\r$/, '');
-              const parts = line.split(' ');
-              if (parts.length === 2 && parts[0] === 'GET') {
+              const rl = parseRequestLine(line);
+              // a request line without "HTTP/x.y" is HTTP/0.9: no header block follows
+              if (rl && rl.version === '0.9' && !line.includes(' HTTP/')) {
+                if (this.saw1x) return this.cruftAfter1x(nl + 1 - off, ts, frame);
                 const m = this.newMsg(ts, frame);
-                m.method = 'GET';
-                m.uri = parts[1];
+                m.method = rl.method;
+                m.uri = rl.uri;
                 m.version = '0.9';
                 this.request(m);
                 return nl + 1 - off;
@@ -232,28 +395,22 @@ export class HttpAnalyzer implements StreamAnalyzer {
         const m = this.newMsg(ts, frame);
         const start = lines[0];
         if (s.dir === 0) {
-          const sp1 = start.indexOf(' ');
-          const sp2 = start.lastIndexOf(' ');
-          const method = sp1 > 0 ? start.slice(0, sp1) : '';
-          if (!METHOD_RE.test(method)) {
+          const rl = parseRequestLine(start);
+          if (!rl) {
             this.weird('bad_HTTP_request', ts, frame);
             s.st = St.Dead;
             return consumed;
           }
-          m.method = method;
-          if (sp1 > 0 && /^HTTP\/\d\.\d+$/i.test(start.slice(sp1 + 1))) {
-            m.uri = '';
-            m.version = start.slice(sp1 + 6);
-          } else if (sp2 > sp1 && /^HTTP\/\d\.\d+$/i.test(start.slice(sp2 + 1))) {
-            m.uri = start.slice(sp1 + 1, sp2);
-            m.version = start.slice(sp2 + 6);
-          } else {
-            m.uri = start.slice(sp1 + 1);
-            m.version = '0.9';
-          }
+          if (rl.version === '0.9' && this.saw1x) return this.cruftAfter1x(consumed, ts, frame);
+          if (rl.version !== '0.9') this.saw1x = true;
+          m.method = rl.method;
+          m.uri = rl.uri;
+          m.version = rl.version;
         } else {
           const mm = /^HTTP\/(\d\.\d+)\s+(\d{3})\s?(.*)$/i.exec(start);
-          if (!mm && !/^HTTP\//i.test(start)) {
+          // A reply to an HTTP/0.9 request has no status line and no headers (as Zeek: all bytes are body);
+          // any other reply without a status line is not HTTP (Zeek: bad_HTTP_reply, the side is ignored)
+          if (this.pending[0]?.version === '0.9') {
             // HTTP/0.9 reply: no status line, the body runs to the end of the connection
             m.version = '0.9';
             m.status = 0;
@@ -483,7 +640,12 @@ export class HttpAnalyzer implements StreamAnalyzer {
       ev['http.request.body.bytes'] = decodedLength(req);
       const mt = mimeOf(req.headers['content-type']);
       if (mt) ev['http.request.mime_type'] = mt;
-      if (req.body.length) ev['http.request.body.content'] = decodeBody(Buffer.concat(req.body), req.encoding, REQ_BODY_MAX).toString('latin1');
+      if (req.body.length) {
+        const body = decodeBody(Buffer.concat(req.body), req.encoding, REQ_BODY_MAX);
+        ev['http.request.body.content'] = body.toString('latin1');
+        const sn = sniffBody(body, req.headers);
+        if (sn.length) ev['http.request.mime_sniffed'] = sn;
+      }
       ev['http.request.headers'] = req.headers;
     } else {
       ev['http.version'] = resp!.version;
@@ -495,7 +657,12 @@ export class HttpAnalyzer implements StreamAnalyzer {
       if (resp.encoding) ev['http.response.body.wire_bytes'] = resp.bodyLen;
       const mt = mimeOf(resp.headers['content-type']);
       if (mt) ev['http.response.mime_type'] = mt;
-      if (resp.body.length) ev['http.response.body.content'] = decodeBody(Buffer.concat(resp.body), resp.encoding, RESP_BODY_MAX).toString('latin1');
+      if (resp.body.length) {
+        const body = decodeBody(Buffer.concat(resp.body), resp.encoding, RESP_BODY_MAX);
+        ev['http.response.body.content'] = body.toString('latin1');
+        const sn = sniffBody(body, resp.headers, resp.status);
+        if (sn.length) ev['http.response.mime_sniffed'] = sn;
+      }
       ev['http.response.headers'] = resp.headers;
       ev['event.outcome'] = (resp.status ?? 0) < 400 ? 'success' : 'failure';
       ev['http.response.frame'] = resp.endFrame;
@@ -533,7 +700,8 @@ export const httpAnalyzer: AnalyzerFactory = {
   transport: 'tcp',
   ports: [80, 81, 631, 1080, 3128, 8000, 8080, 8888],
   probe(orig: Buffer, resp: Buffer): boolean {
-    if (orig.length) return looksLikeHttpRequest(orig);
+    // Zeek attaches by port too: a malformed request line still yields the reply's record
+    if (orig.length && looksLikeHttpRequest(orig)) return true;
     return looksLikeHttpResponse(resp);
   },
   createStream(flow: FlowInfo, emit: Emit): StreamAnalyzer {

@@ -129,7 +129,8 @@ export function connToZeek(e: SpoorEvent): Record<string, string> {
 
 /** An http event rendered with Zeek http.log field names. */
 export function httpToZeek(e: SpoorEvent): Record<string, string> {
-  const mt = (v: unknown) => (typeof v === 'string' && v ? v : '-');
+  // HTTP::max_files_orig / max_files_resp: Zeek logs at most 15 file types per side
+  const mt = (v: unknown) => (typeof v === 'string' && v ? v : Array.isArray(v) && v.length ? v.slice(0, 15).join(',') : '-');
   return {
     ts: ((e['@timestamp'] as number) / 1000).toFixed(6),
     uid: String(e['conn.uid']),
@@ -142,20 +143,34 @@ export function httpToZeek(e: SpoorEvent): Record<string, string> {
     host: zval(e['url.domain']),
     uri: e['url.original'] === '' ? '(empty)' : zval(zeekUnescapeUri(String(e['url.original'] ?? ''))),
     referrer: zval(e['http.request.referrer']),
-    version: zval(e['http.version']),
+    version: e['http.response.status_code'] === undefined ? '-' : zval(e['http.version']), // Zeek logs the reply's version
     user_agent: zval(e['user_agent.original']),
     request_body_len: String(e['http.request.body.bytes'] ?? 0),
     response_body_len: String(e['http.response.body.bytes'] ?? 0),
     status_code: zval(e['http.response.status_code']),
     status_msg: zval(e['http.response.status_msg']),
-    orig_mime_types: mt(e['http.request.mime_type']),
-    resp_mime_types: mt(e['http.response.mime_type']),
+    // Zeek's file analysis types bodies by content, not by Content-Type
+    orig_mime_types: mt(e['http.request.mime_sniffed']),
+    resp_mime_types: mt(e['http.response.mime_sniffed']),
   };
+}
+
+const NAME_TYPES = new Set(['NS', 'CNAME', 'PTR', 'MX', 'SRV', 'SOA']);
+
+/** One answer as Zeek logs it: domain names lower-cased (Zeek's DNS analyzer lower-cases names), other renderings verbatim. */
+export function zeekAnswer(a: { type: string; data: string }): string {
+  if (/^(pre|add|del): /.test(a.data)) return a.data.split(' ').map((t) => (t.includes('.') ? t.toLowerCase() : t)).join(' ');
+  if (NAME_TYPES.has(a.type)) return a.data.toLowerCase();
+  if (a.type === 'RRSIG' || a.type === 'NSEC') {
+    const i = a.data.indexOf(' ', a.type === 'RRSIG' ? 6 : 5);
+    return i < 0 ? a.data : a.data.slice(0, i) + a.data.slice(i).replace(/[A-Z]/g, (c) => c.toLowerCase()).replace('<root>', '<Root>');
+  }
+  return a.data;
 }
 
 /** A dns event rendered with Zeek dns.log field names. */
 export function dnsToZeek(e: SpoorEvent): Record<string, string> {
-  const answers = ((e['dns.answers'] as { data: string; ttl: number; type: string }[] | undefined) ?? []).filter((a) => !a.data.startsWith('<'));
+  const answers = ((e['dns.answers'] as { data: string; ttl: number; type: string; unlogged?: boolean }[] | undefined) ?? []).filter((a) => a.data !== '' && !a.unlogged && !a.data.startsWith('<bad'));
   return {
     ts: ((e['@timestamp'] as number) / 1000).toFixed(6),
     uid: String(e['conn.uid']),
@@ -167,7 +182,7 @@ export function dnsToZeek(e: SpoorEvent): Record<string, string> {
     trans_id: zval(e['dns.id']),
     query: zval(typeof e['dns.question.name'] === 'string' ? (e['dns.question.name'] as string).toLowerCase() : undefined),
     qtype: zval(e['dns.question.type_code']),
-    qtype_name: zval(e['dns.question.type']),
+    qtype_name: e['dns.question.type_code'] !== undefined && /^\d+$/.test(String(e['dns.question.type'])) ? `query-${e['dns.question.type_code']}` : zval(e['dns.question.type']),
     rcode: zval(e['dns.response_code_num']),
     rcode_name: zval(e['dns.response_code']),
     AA: zbool(e['dns.flags.aa']),
@@ -175,9 +190,9 @@ export function dnsToZeek(e: SpoorEvent): Record<string, string> {
     RD: zbool(e['dns.flags.rd']),
     RA: zbool(e['dns.flags.ra']),
     Z: zval(e['dns.z']),
-    answers: answers.length ? answers.map((a) => (a.type === 'A' || a.type === 'AAAA' || a.type === 'TXT' ? a.data : a.data.toLowerCase())).join(',') : '-',
+    answers: answers.length ? answers.map(zeekAnswer).join(',') : '-',
     TTLs: answers.length ? answers.map((a) => zeekInterval(a.ttl)).join(',') : '-',
-    rejected: zbool(e['dns.rejected']),
+    rejected: zbool(e['dns.rejected'] ?? false),
   };
 }
 
