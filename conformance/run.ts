@@ -44,10 +44,17 @@ async function main(): Promise<number> {
   let failures = 0;
   const seen = new Set<string>();
   for (const f of files) {
-    const mod = (await import(pathToFileURL(join(suiteDir, f)).href)) as { default: Suite };
-    const suite = mod.default;
+    // Suite files are named after their suites: import only the ones asked for.
+    if (only.length && !only.includes(f.replace(/\.js$/, ''))) continue;
+    let suite: Suite;
+    try {
+      suite = ((await import(pathToFileURL(join(suiteDir, f)).href)) as { default: Suite }).default;
+    } catch (err) {
+      console.log(`suite ${f} could not be loaded: ${(err as Error).message}`);
+      failures++;
+      continue;
+    }
     if (!suite?.run) continue;
-    if (only.length && !only.includes(suite.name)) continue;
     const tmp = mkdtempSync(join(tmpdir(), `spoor-conf-${suite.name}-`));
     const t0 = Date.now();
     console.log(`\n=== ${suite.name}`);

@@ -7,14 +7,18 @@
  *  - the DeepBlueCLI sample logs: expectations from its README (password
  *    guessing, spraying, new user + admin group, psexec services, log
  *    tampering, mimikatz), counted met / total.
+ *  - findings outside the folder's tactic: counted per detector rule, and the
+ *    medium-or-above ones that are not expected side effects listed for review
+ *    (candidates for false findings).
  * Figures: deepblue_expectations_met, deepblue_expectations_total,
- * <corpus>_<tactic>_pct, files, findings, seconds.
+ * <corpus>_<tactic>_pct, off_tactic_findings, off_tactic_suspect, files,
+ * findings, unreadable_files, seconds.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { hostDetectors, tacticsOf } from '../../src/detectors/host/index.js';
 import { HomeNet } from '../../src/core/homenet.js';
-import type { Finding } from '../../src/core/finding.js';
+import { severityRank, type Finding } from '../../src/core/finding.js';
 import type { SpoorEvent } from '../../src/core/event.js';
 
 type Parse = (buf: Buffer, id: string, sink?: (p: unknown) => void) => SpoorEvent[];
@@ -75,6 +79,9 @@ function detect(parse: Parse, files: string[], errors: { n: number }): Finding[]
   return ds.flatMap((d) => d.finish());
 }
 
+/** Findings that legitimately accompany samples of any tactic (the attack's logons, its discovery, its tools). */
+const EXPECTED_SIDE_EFFECTS = /^host\.(logon-sessions|unusual-logon|discovery):|:(discovery-command|log-cleared|user-folder|dropped-in-user-folder)$/;
+
 interface Expectation {
   file: string;
   what: string;
@@ -114,6 +121,7 @@ export default {
       return { figures: { deepblue_expectations_met: 0 }, report: `EVTX reader not available: ${String(err)}` };
     }
     const errors = { n: 0 };
+    const offTactic: { corpus: string; rel: string; tactic: string; f: Finding }[] = [];
     let findingsTotal = 0;
     let filesTotal = 0;
 
@@ -157,6 +165,10 @@ export default {
         const fs = detect(parse, [f], errors);
         findingsTotal += fs.length;
         const hit = fs.some((x) => x.attack.some((a) => tacticsOf(a).includes(tactic)));
+        for (const x of fs) {
+          if (x.attack.some((a) => tacticsOf(a).includes(tactic))) continue;
+          offTactic.push({ corpus: corpusName, rel, tactic, f: x });
+        }
         let r = per.get(tactic);
         if (!r) per.set(tactic, (r = { files: 0, hit: 0, missed: [] }));
         r.files++;
@@ -171,6 +183,24 @@ export default {
       }
       lines.push('');
       for (const [tactic, r] of [...per.entries()].sort()) if (r.missed.length) lines.push(`<details><summary>${corpusName} ${tactic}: ${r.missed.length} files without a finding of that tactic</summary>`, '', ...r.missed.map((m) => `- ${m}`), '', '</details>', '');
+    }
+    // Findings on files whose tactic folder does not match: candidates for false findings.
+    // A finding is "suspect" when it is medium or above and its rule is not one that
+    // legitimately appears alongside other tactics (logon sessions, unusual logons,
+    // discovery/execution side effects of an attack).
+    const suspect = offTactic.filter((o) => severityRank(o.f.severity) >= 2 && !EXPECTED_SIDE_EFFECTS.test(`${o.f.detector}:${String(o.f.facts?.rule ?? '')}`));
+    figures.off_tactic_findings = offTactic.length;
+    figures.off_tactic_suspect = suspect.length;
+    const byRule = new Map<string, number>();
+    for (const o of offTactic) {
+      const k = `${o.f.detector} ${String(o.f.facts?.rule ?? '')}`.trim();
+      byRule.set(k, (byRule.get(k) ?? 0) + 1);
+    }
+    lines.push('## Findings outside the folder\'s tactic', '', `${offTactic.length} findings on files whose tactic folder does not match; ${suspect.length} of them medium or above and not an expected side effect (listed for review).`, '', '| detector rule | off-tactic findings |', '| --- | ---: |', ...[...byRule.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => `| ${k} | ${n} |`), '');
+    if (suspect.length) {
+      lines.push('<details><summary>suspect off-tactic findings</summary>', '', '| corpus | file | folder tactic | detector | severity | ATT&CK | summary |', '| --- | --- | --- | --- | --- | --- | --- |');
+      for (const o of suspect.slice(0, 300)) lines.push(`| ${o.corpus} | ${o.rel.replace(/\|/g, '/')} | ${o.tactic} | ${o.f.detector} | ${o.f.severity} | ${o.f.attack.join(' ')} | ${o.f.summary.en.replace(/\|/g, '/').replace(/\s+/g, ' ').slice(0, 220)} |`);
+      lines.push('', '</details>', '');
     }
     figures.files = filesTotal;
     figures.findings = findingsTotal;
