@@ -6,6 +6,8 @@ import type { Detector, DetectorContext, Finding } from '../../core/finding.js';
 import { hostState, releaseHostState, type HostState } from './state.js';
 
 export interface HostDetectorSpec {
+  /** Event codes observe() looks at (a pre-filter: other events only feed the shared state). */
+  codes?: ReadonlySet<string>;
   /** Called for every EVTX event after the shared state has seen it. */
   observe?(e: SpoorEvent, state: HostState): void;
   finish(state: HostState): Finding[];
@@ -23,7 +25,8 @@ export function hostDetector(ctx: DetectorContext, id: string, spec: HostDetecto
       if (e['event.dataset'] !== 'evtx') return;
       try {
         if (feeds) state.observe(e);
-        spec.observe?.(e, state);
+        if (!spec.observe || (spec.codes && !spec.codes.has(e['event.code'] as string))) return;
+        spec.observe(e, state);
       } catch {
         // A record we cannot interpret is skipped; detectors never stop the pipeline.
         errors++;

@@ -8,7 +8,7 @@
 import type { Severity } from '../../core/finding.js';
 import { baseName } from './util.js';
 
-export type ToolCategory = 'credential' | 'scanner' | 'miner' | 'downloader' | 'hacktool' | 'lateral' | 'tunnel' | 'evasion' | 'account' | 'recon' | 'masquerade' | 'user-folder' | 'encoded' | 'privesc';
+export type ToolCategory = 'credential' | 'scanner' | 'miner' | 'downloader' | 'hacktool' | 'lateral' | 'tunnel' | 'evasion' | 'account' | 'recon' | 'masquerade' | 'user-folder' | 'encoded' | 'privesc' | 'persistence';
 
 export interface ToolHit {
   rule: string;
@@ -49,17 +49,31 @@ const RULES: Rule[] = [
   // lateral movement / remote execution
   R('psexec', 'lateral', ['T1569.002', 'T1021.002'], 'medium', 'PsExec-style remote execution', 'PsExec 类远程执行', /^(psexec(64)?|psexesvc|paexec|remcom(svc)?|csexec(svc)?|winexesvc)\.exe$/, /\bpsexec(64)?(\.exe)?\s+\\\\/),
   R('wmi-exec', 'lateral', ['T1047'], 'medium', 'WMI remote process creation', 'WMI 远程创建进程', undefined, /wmic(\.exe)?["\s].*\/node:.*process\s+call\s+create/),
-  R('impacket', 'lateral', ['T1021.002', 'T1047'], 'high', 'Impacket-style remote shell', 'Impacket 类远程命令执行', undefined, /cmd\.exe\s+\/q\s+\/c\s+.*\\\\127\.0\.0\.1\\(admin|c)\$\\__\d+/),
+  R('impacket', 'lateral', ['T1021.002', 'T1047'], 'high', 'Impacket-style remote shell', 'Impacket 类远程命令执行', undefined, /cmd(\.exe)?\s+\/q\s+\/c\s+.*1?>\s*\\\\127\.0\.0\.1\\(admin|c)\$\\\S+\s+2>&1/),
+  R('net-use-admin-share', 'lateral', ['T1021.002'], 'medium', 'administrative share mapped from the command line', '命令行映射远程管理共享', undefined, /\bnet1?(\.exe)?["\s]+use\s+(\S+\s+)?\\\\[^\\\s]+\\(admin|[a-z])\$/),
+  R('rdp-hijack', 'lateral', ['T1563.002'], 'high', 'RDP session hijacking (tscon)', 'RDP 会话劫持（tscon）', undefined, /\btscon(\.exe)?["\s]+\d+\s+\/dest:/),
+  R('winrs', 'lateral', ['T1021.006'], 'medium', 'remote command through WinRM (winrs)', '通过 WinRM 远程执行命令（winrs）', undefined, /\bwinrs(\.exe)?["\s]+.*-r(emote)?:/),
+  // persistence from the command line
+  R('sc-create', 'persistence', ['T1543.003'], 'medium', 'service created or reconfigured from the command line', '命令行创建或修改服务', undefined, /\bsc(\.exe)?["\s]+(\\\\\S+\s+)?(create|config|failure)\s+\S+.*(binpath=|command=)/),
+  R('sc-remote', 'lateral', ['T1021.002', 'T1569.002'], 'high', 'service created on a remote host (sc \\host)', '在远程主机上创建服务（sc \\host）', undefined, /\bsc(\.exe)?["\s]+\\\\\S+\s+(create|config|start)\s/),
+  R('schtasks-create', 'persistence', ['T1053.005'], 'medium', 'scheduled task created from the command line', '命令行创建计划任务', undefined, /\bschtasks(\.exe)?["\s]+.*\/create\b/),
+  R('bits-persist', 'persistence', ['T1197'], 'high', 'BITS job with a notify command (persistence)', '带通知命令的 BITS 任务（持久化）', undefined, /\bbitsadmin(\.exe)?["\s]+.*\/(setnotifycmdline|addfile|create)\b/),
+  R('netsh-helper', 'persistence', ['T1546.007'], 'high', 'netsh helper DLL added', '添加 netsh 辅助 DLL', undefined, /\bnetsh(\.exe)?["\s]+(.*\s)?add\s+helper\s/),
+  R('dns-plugin', 'persistence', ['T1574.002'], 'high', 'DNS server plugin DLL configured', '配置 DNS 服务器插件 DLL', undefined, /\bdnscmd(\.exe)?["\s]+.*\/config\s+.*\/serverlevelplugindll/),
+  R('setspn-add', 'persistence', ['T1098'], 'medium', 'SPN added to an account', '为账户添加 SPN', undefined, /\bsetspn(\.exe)?["\s]+.*-[as]\s+\S+/),
+  R('shim-install', 'persistence', ['T1546.011'], 'high', 'application shim installed (sdbinst)', '安装应用兼容性 Shim（sdbinst）', undefined, /\bsdbinst(\.exe)?["\s]+(?!.*-u\b)/),
   // tunnels and remote access
   R('tunnel', 'tunnel', ['T1572'], 'high', 'tunnelling / proxy tool', '隧道/代理工具', /^(frpc|frps|ngrok|nps|npc|ew|earthworm|lcx|htran|plink|chisel|iox|venom|stowaway|nc|ncat|netcat|socat)\.exe$/, /(\bplink(\.exe)?\s.*-r\s)|(\bnc(at)?(\.exe)?\s.*-e\s)/),
   R('brute-tool', 'hacktool', ['T1110'], 'high', 'password brute-force tool', '密码爆破工具', /^(nlbrute|dubrute|hydra|medusa|ncrack|kportscan|crack|rdpbrute|servu|hscan|x-scan)[\w.-]*\.exe$/),
-  R('hacktool', 'hacktool', ['T1588.002'], 'high', 'hacking tool', '黑客工具', /^(cobaltstrike|beacon|artifact|meterpreter|metsvc|sharphound|bloodhound|adfind|pchunter(32|64)?|processhacker|gmer|powertool(64)?|killav|defendercontrol|dcontrol|uac(me|bypass)|juicypotato|printspoofer|sweetpotato|badpotato|godpotato|efspotato|churrasco|ms1[0-7]-\d{3}\w*)\.exe$/),
+  R('hacktool', 'hacktool', ['T1588.002'], 'high', 'hacking tool', '黑客工具', /^(cobaltstrike|beacon|artifact|meterpreter|metsvc|sharphound|bloodhound|adfind|pchunter(32|64)?|processhacker|gmer|powertool(64)?|killav|defendercontrol|dcontrol|churrasco|ms1[0-7]-\d{3}\w*)\.exe$/),
+  R('potato', 'privesc', ['T1134.001'], 'high', 'token impersonation (Potato) tool', '令牌模拟提权（Potato）工具', /^(juicypotato|roguepotato|printspoofer(64)?|sweetpotato|badpotato|godpotato|efspotato|rottenpotato(ng)?)\.exe$/),
+  R('uac-bypass-tool', 'privesc', ['T1548.002'], 'high', 'UAC bypass tool', 'UAC 绕过工具', /^(uacme|akagi(32|64)?|uacbypass)\.exe$/),
   R('privesc', 'privesc', ['T1134.001'], 'high', 'named-pipe impersonation (getsystem)', '命名管道提权（getsystem）', undefined, /cmd(\.exe)?\s+\/c\s+echo\s+\w+\s*>\s*\\\\\.\\pipe\\/),
   // defence evasion and impact
   R('clear-logs', 'evasion', ['T1070.001'], 'high', 'event log cleared from the command line', '命令行清除事件日志', undefined, /(wevtutil(\.exe)?["\s]+(cl|clear-log)\s)|(clear-eventlog)|(remove-eventlog)/),
   R('inhibit-recovery', 'evasion', ['T1490'], 'high', 'backups/shadow copies deleted', '删除卷影副本/备份', undefined, /(vssadmin(\.exe)?["\s]+delete\s+shadows)|(wbadmin(\.exe)?["\s]+delete\s+(catalog|systemstatebackup))|(bcdedit(\.exe)?["\s].*recoveryenabled\s+no)|(shadowcopy\s+delete)/),
-  R('disable-security', 'evasion', ['T1562.001'], 'high', 'security tool or firewall disabled', '关闭安全软件或防火墙', undefined, /(set-mppreference\s+.*-disable(realtimemonitoring|behaviormonitoring|ioavprotection)\s+\$?true)|(add-mppreference\s+.*-exclusion)|(netsh(\.exe)?\s+(advfirewall\s+set\s+\w+\s+state\s+off|firewall\s+set\s+opmode\s+(mode=)?disable))|(sc(\.exe)?\s+(stop|config)\s+(windefend|sense|wscsvc))/),
-  R('audit-tamper', 'evasion', ['T1562.002'], 'high', 'audit policy cleared', '清除审核策略', undefined, /auditpol(\.exe)?["\s]+\/(clear|remove)/),
+  R('disable-security', 'evasion', ['T1562.001'], 'high', 'security tool or firewall disabled', '关闭安全软件或防火墙', undefined, /(set-mppreference\s+.*(-disable\w+\s+(\$?true|1)|-enablecontrolledfolderaccess\s+disabled|-puaprotection\s+(disabled?|0)|-enablenetworkprotection\s+disabled|-mapsreporting\s+(disabled|0)|-submitsamplesconsent\s+(2|never)|-\w+threatdefaultaction\s+(allow|6|9)))|(add-mppreference\s+.*-exclusion)|(netsh(\.exe)?\s+(advfirewall\s+set\s+\w+\s+state\s+off|firewall\s+set\s+opmode\s+(mode=)?disable))|(sc(\.exe)?\s+(stop|config)\s+(windefend|sense|wscsvc))/),
+  R('audit-tamper', 'evasion', ['T1562.002'], 'high', 'audit policy cleared', '清除审核策略', undefined, /auditpol(\.exe)?["\s]+\/(clear|remove|set\s.*\/(success|failure):disable)/),
   // accounts
   R('net-user-add', 'account', ['T1136.001'], 'high', 'account created from the command line', '命令行创建账户', undefined, /\bnet1?(\.exe)?["\s]+user\s+\S+\s+\S*\s*\/add\b/),
   R('net-group-add', 'account', ['T1098'], 'high', 'account added to a group from the command line', '命令行将账户加入组', undefined, /\bnet1?(\.exe)?["\s]+(localgroup|group)\s+("[^"]+"|\S+)\s+\S+\s+\/add\b/),
@@ -98,8 +112,28 @@ export interface ClassifyOptions {
   path?: boolean;
 }
 
+/**
+ * Results for recent (image, command line, options): the same processes repeat
+ * across a log, and every process event is classified by several detectors.
+ * Bounded; callers get a fresh array.
+ */
+const CLASSIFY_CACHE = new Map<string, ToolHit[]>();
+const CLASSIFY_CACHE_MAX = 4096;
+
 /** Classify a process (or service binary, or task command) by image path and command line. */
 export function classify(image: string, commandLine: string, opts: ClassifyOptions = { recon: true, path: true }): ToolHit[] {
+  const key = (opts.recon ? '1' : '0') + (opts.path ? '1' : '0') + image + '\u0000' + commandLine;
+  const hit = key.length < 4096 ? CLASSIFY_CACHE.get(key) : undefined;
+  if (hit) return hit.slice();
+  const out = classifyUncached(image, commandLine, opts);
+  if (key.length < 4096) {
+    if (CLASSIFY_CACHE.size >= CLASSIFY_CACHE_MAX) CLASSIFY_CACHE.clear();
+    CLASSIFY_CACHE.set(key, out.slice());
+  }
+  return out;
+}
+
+function classifyUncached(image: string, commandLine: string, opts: ClassifyOptions): ToolHit[] {
   const hits: ToolHit[] = [];
   const name = baseName(image || firstToken(commandLine));
   const cmd = (commandLine || image).toLowerCase();
@@ -117,7 +151,7 @@ export function classify(image: string, commandLine: string, opts: ClassifyOptio
         const stem = name.slice(0, -4);
         for (const s of SYSTEM_NAMES) {
           const ss = s.slice(0, -4);
-          if (stem !== ss && stem.length >= 4 && editDistance(stem, ss, 2) <= 2) {
+          if (stem !== ss && stem.length >= 4 && !/\\program files( \(x86\))?\\/.test(img) && editDistance(stem, ss, 2) <= 2) {
             hits.push({ rule: 'masquerade-lookalike', category: 'masquerade', attack: ['T1036.005'], severity: 'medium', en: `${name} imitates the system name ${s}`, zh: `${name} 仿冒系统程序名 ${s}` });
             break;
           }

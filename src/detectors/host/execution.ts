@@ -16,13 +16,15 @@ import type { HostState } from './state.js';
 import { baseName, code, field, hostKey, hostOf, intField, isSecurity, isSysmon, normIp } from './util.js';
 
 export const ID = 'host.execution';
+/** Event codes this detector examines (the rest only feed the shared state). */
+const CODES: ReadonlySet<string> = new Set(['4688', '1', '3', '22', '11']);
 
 export const EXECUTION_DEFAULTS = {
   /** Distinct destinations from one process within windowMs that make a scan (Sysmon 3). */
   scanDestinations: 50,
   scanWindowMs: 5 * 60_000,
-  /** Report discovery commands (whoami, net user ...). */
-  recon: true,
+  /** Report discovery commands (whoami, net user ...) here too; off by default: host.discovery reports them, with bursts. */
+  recon: false,
   /** Report programs run from user folders (low). */
   userFolder: true,
 };
@@ -52,6 +54,7 @@ export const execution: DetectorModule = {
       }
     };
     return hostDetector(ctx, ID, {
+      codes: CODES,
       observe(e: SpoorEvent, state: HostState) {
         const c = code(e);
         if (isSecurity(e) && c === '4688') {

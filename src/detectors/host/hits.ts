@@ -69,8 +69,34 @@ export class HitAggregator {
     a.severity = maxSev(a.severity, hit.severity);
     if (hit.detail && a.details.length < 5 && !a.details.includes(clip(hit.detail, 400))) a.details.push(clip(hit.detail, 400));
     if (user && a.users.size < 10) a.users.add(user);
-    const s = state.sessions.sessionOf(e);
-    if (s && a.sessions.length < 5 && !a.sessions.includes(s)) a.sessions.push(s);
+    if (a.sessions.length < 5) {
+      const s = state.sessions.sessionOf(e);
+      if (s && !a.sessions.includes(s)) a.sessions.push(s);
+    }
+  }
+
+  /**
+   * Like add(), for hot paths: `make` builds the Hit only when (host, rule, key) is new;
+   * repeats only update counts, time span, evidence sample, details, users and sessions.
+   */
+  addLazy(e: SpoorEvent, state: HostState, rule: string, key: string, detail: string, make: () => Hit, user = ''): void {
+    const host = (e['winlog.computer_name'] as string) || '?';
+    const a = this.aggs.get(hostKey(host) + '|' + rule + '|' + key.toLowerCase());
+    if (!a) return this.add(e, state, { ...make(), rule, key, detail }, user);
+    a.count++;
+    const ts = e['@timestamp'];
+    if (ts < a.first) a.first = ts;
+    if (ts > a.last) a.last = ts;
+    a.sample.add(e.ref);
+    if (detail && a.details.length < 5) {
+      const d = clip(detail, 400);
+      if (!a.details.includes(d)) a.details.push(d);
+    }
+    if (user && a.users.size < 10) a.users.add(user);
+    if (a.sessions.length < 5) {
+      const s = state.sessions.sessionOf(e);
+      if (s && !a.sessions.includes(s)) a.sessions.push(s);
+    }
   }
 
   findings(state: HostState): Finding[] {

@@ -14,9 +14,11 @@ import { hostDetector } from './base.js';
 import { classify, USER_FOLDER } from './catalog.js';
 import { HitAggregator } from './hits.js';
 import type { HostState } from './state.js';
-import { code, field, isSecurity, maxSev, provider, SCM } from './util.js';
+import { code, field, isSecurity, maxSev, provider, SCM, SYSMON } from './util.js';
 
 export const ID = 'host.persistence';
+/** Event codes this detector examines (the rest only feed the shared state). */
+const CODES: ReadonlySet<string> = new Set(['7045', '4697', '4698', '4702', '59', '1', '11', '15457']);
 export const PERSISTENCE_DEFAULTS = { reportAll: false };
 
 /** Random-looking name: letters only, long, with mixed case transitions (Metasploit: 16 random letters). */
@@ -42,6 +44,10 @@ export function judgeService(name: string, path: string): { reasons: string[]; s
     reasons.push('service runs a command interpreter');
     severity = maxSev(severity, 'high');
     attack.add('T1059');
+  }
+  if (/^"?(cmd|powershell|calc|notepad|rundll32|mshta|regsvr32)(\.exe)?"?$/.test(p)) {
+    reasons.push('service binary is a bare shell or program, not a service');
+    severity = maxSev(severity, 'high');
   }
   if (/frombase64string|\s-e(nc|ncodedcommand)?\s+[a-z0-9+/=]{20,}|-w\s+hidden/.test(p)) {
     reasons.push('encoded or hidden PowerShell');
@@ -88,6 +94,7 @@ export const persistence: DetectorModule = {
     const cfg = { ...PERSISTENCE_DEFAULTS, ...(ctx.settings[ID] ?? {}) } as typeof PERSISTENCE_DEFAULTS;
     const agg = new HitAggregator(ID);
     return hostDetector(ctx, ID, {
+      codes: CODES,
       observe(e: SpoorEvent, state: HostState) {
         const c = code(e);
         let name = '';
@@ -105,6 +112,28 @@ export const persistence: DetectorModule = {
           name = field(e, 'TaskName');
           path = taskCommand(field(e, 'TaskContent', 'TaskContentNew'));
           kind = 'task';
+        } else if (c === '11' && provider(e) === SYSMON && /\\start menu\\programs\\startup\\[^\\]+$/i.test(field(e, 'TargetFilename')) && !/\\desktop\.ini$/i.test(field(e, 'TargetFilename'))) {
+          const target = field(e, 'TargetFilename');
+          const viaRdp = /\\mstsc\.exe$/i.test(field(e, 'Image'));
+          agg.add(e, state, { rule: 'startup-folder-file', attack: viaRdp ? ['T1547.001', 'T1021.001'] : ['T1547.001'], severity: /\.(exe|bat|cmd|vbs|js|ps1|hta|scr|lnk)$/i.test(target) ? 'high' : 'medium', en: viaRdp ? 'file written to a Startup folder through an RDP drive redirection (tsclient)' : 'file written to a Startup folder', zh: viaRdp ? '通过 RDP 驱动器重定向（tsclient）向启动文件夹写入文件' : '向启动文件夹写入文件', subject: target, key: 'startup|' + target.toLowerCase(), detail: field(e, 'Image'), facts: { path: target, image: field(e, 'Image') } });
+          return;
+        } else if (c === '15457' && /^mssql/i.test(provider(e)) && /xp_cmdshell,\s*0,\s*1/i.test(field(e, 'param1', 'Data'))) {
+          agg.add(e, state, { rule: 'sql-xpcmdshell-enabled', attack: ['T1505.001'], severity: 'high', en: 'SQL Server xp_cmdshell enabled', zh: '启用 SQL Server xp_cmdshell', subject: provider(e), key: 'xpcmdshell', detail: field(e, 'param1') });
+          return;
+        } else if (c === '59' && provider(e) === 'Microsoft-Windows-Bits-Client') {
+          const url = field(e, 'url');
+          // Reported: local-file "downloads" (BITS used as a launcher), raw-IP URLs, and scripts/executables
+          // from hosts that are not update/CDN services (browsers, OneDrive and Windows use BITS all day).
+          const local = !!url && !/^https?:\/\//i.test(url);
+          const rawIp = /^https?:\/\/\[?[0-9a-f:.]+\]?(:\d+)?\//i.test(url) && /^https?:\/\/\[?(\d+\.){3}\d+|^https?:\/\/\[/i.test(url);
+          const vendor = /^https?:\/\/([^/]*\.)?(windowsupdate\.com|microsoft\.com|msedge\.net|office\.(com|net)|live\.com|skype\.com|bing\.com|adobe\.com|google\.com|googleapis\.com|gvt1\.com|gstatic\.com|mozilla\.(net|org)|sfx\.ms|akamaized\.net|msn\.com|windows\.(com|net)|azureedge\.net|digicert\.com)(:\d+)?\//i.test(url);
+          const payload = /\.(exe|dll|ps1|bat|cmd|vbs|js|hta|scr|msi|7z|zip|rar)(\?|$)/i.test(url);
+          if (!url || !(local || rawIp || (payload && !vendor))) return;
+          agg.add(e, state, { rule: 'bits-job', attack: ['T1197'], severity: local || rawIp ? 'high' : 'medium', en: 'BITS job transferring a non-vendor file', zh: 'BITS 任务传输非厂商文件', subject: field(e, 'name') || '?', key: 'bits|' + field(e, 'name'), detail: url, facts: { url, job: field(e, 'name') } });
+          return;
+        } else if (c === '1' && provider(e) === SYSMON && /\\smss\.exe$/i.test(field(e, 'ParentImage')) && !/\\(autochk|smss|csrss|wininit|winlogon|autoconv|setupcl|sdbinst)\.exe$/i.test(field(e, 'Image'))) {
+          agg.add(e, state, { rule: 'boot-execute-child', attack: ['T1547'], severity: 'high', en: 'unexpected program started by the session manager (BootExecute/SetupExecute)', zh: '会话管理器启动异常程序（BootExecute/SetupExecute）', subject: field(e, 'Image'), key: 'smss|' + field(e, 'Image'), detail: field(e, 'CommandLine') });
+          return;
         } else return;
         const j = judgeService(kind === 'task' ? '' : name, path);
         const sess = state.sessions.sessionOf(e);
