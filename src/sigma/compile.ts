@@ -389,6 +389,16 @@ function valueTests(raw: string, mods: Set<string>, ctx: CompileCtx): ValueTest[
       },
     ];
   }
+  const { pats, cased: c2 } = valuePatterns(raw, mods, ctx);
+  return pats.map((p) => patternTest(p, c2));
+}
+
+/**
+ * The string pipeline (expand → encodings → wildcards → windash → contains/startswith/endswith):
+ * internal-form patterns (STAR/QMARK/DASH tokens) and whether they compare case-sensitively.
+ */
+function valuePatterns(raw: string, mods: Set<string>, ctx: CompileCtx): { pats: string[]; cased: boolean } {
+  const cased = mods.has('cased');
   // string pipeline: expand → encodings → wildcards → windash → contains/startswith/endswith
   let strs: string[] = [raw];
   if (mods.has('expand')) {
@@ -434,7 +444,7 @@ function valueTests(raw: string, mods: Set<string>, ctx: CompileCtx): ValueTest[
     pats.push(p);
   }
   // base64 output is case-sensitive by nature
-  return pats.map((p) => patternTest(p, cased || encoded));
+  return { pats, cased: cased || encoded };
 }
 
 /**
@@ -714,6 +724,160 @@ function requiredEventIds(n: Node, raw: Record<string, unknown>): number[] | nul
   return null;
 }
 
+// ---------------------------------------------------------------- necessary literals
+
+/** A literal (lower-case ASCII) that must occur in the lower-cased value of a field. */
+export interface NeedLit {
+  field: string;
+  lit: string;
+}
+/** At least one of the literals occurs whenever the detection matches; null: no such guarantee. */
+type Need = NeedLit[] | null;
+
+const ASCII = /^[\x00-\x7f]+$/;
+const TOKENS = /[\uE000\uE001\uE002]/;
+
+/** Pseudo-field of a keyword search: the literal may occur in any value of the record. */
+export const KEYWORD_FIELD = '\u0001keywords';
+
+/**
+ * The longest wildcard-free piece of an internal-form pattern, lower-cased, or null.
+ * `exact`: the test compares the lower-cased value with lower-cased pieces (plain
+ * case-insensitive tests), so any piece is exact. Otherwise (cased, base64, `?`/windash
+ * regular expressions) only ASCII pieces: an ASCII character matches (as itself, or in a
+ * non-unicode `i` regex) only ASCII characters, and lower-casing a value maps those one to
+ * one, so a match implies the lower-cased piece occurs in the lower-cased value.
+ */
+function patternLiteral(p: string, cased: boolean): string | null {
+  const exact = !cased && !p.includes(QMARK) && !p.includes(DASH);
+  let best = '';
+  for (const piece of p.split(TOKENS)) if (piece.length > best.length) best = piece;
+  if (!best.length || (!exact && !ASCII.test(best))) return null;
+  return best.toLowerCase();
+}
+
+/** Score of a need (higher is a rarer trigger): shortest literal, then fewer literals. */
+function needScore(n: NeedLit[]): number {
+  if (!n.length) return Infinity;
+  let min = Infinity;
+  for (const x of n) {
+    // an EventID literal is nearly always present: the channel/event-id index already selected it
+    const w = x.lit.length;
+    if (w < min) min = w;
+  }
+  return Math.min(min, 12) * 10000 - Math.min(n.length, 9999);
+}
+
+function bestNeed(a: Need, b: Need): Need {
+  if (a === null) return b;
+  if (b === null) return a;
+  return needScore(b) > needScore(a) ? b : a;
+}
+
+function unionNeed(ns: Need[]): Need {
+  const out: NeedLit[] = [];
+  const seen = new Set<string>();
+  for (const n of ns) {
+    if (n === null) return null;
+    for (const x of n) {
+      const k = x.field + '\u0000' + x.lit;
+      if (!seen.has(k)) {
+        seen.add(k);
+        out.push(x);
+      }
+    }
+  }
+  return out;
+}
+
+const NO_LITERAL_MODS = ['exists', 'neq', 'fieldref', 're', 'cidr', 'lt', 'lte', 'gt', 'gte'];
+
+/** Need of one `Field|mods: value(s)` item, mirroring compileFieldItemRaw / compileKeywords. */
+function fieldItemNeed(key: string, value: unknown, ctx: CompileCtx): Need {
+  const [fieldRaw, ...modList] = key.split('|');
+  if (modList.some((m) => NO_LITERAL_MODS.includes(m))) return null;
+  const keywords = fieldRaw === '';
+  const field = keywords ? KEYWORD_FIELD : ctx.fieldMap?.[fieldRaw] ?? fieldRaw;
+  const mods = new Set(modList);
+  const values = Array.isArray(value) ? value : [value];
+  const lits: (string | null)[] = [];
+  const scratch: CompileCtx = { ...ctx, fields: new Set(), notes: [] };
+  for (const x of values) {
+    let s: string | null;
+    try {
+      s = scalarToString(x);
+    } catch {
+      return null;
+    }
+    if (s === null) {
+      if (keywords) continue; // compileKeywords skips null keywords
+      return null; // null matches an absent field
+    }
+    let m = mods;
+    if (keywords) {
+      // as compileKeywords: plain strings match anywhere; `all` applies across keywords
+      m = new Set(mods);
+      if (!m.has('startswith') && !m.has('endswith') && !m.has('contains') && !/(^|[^\\])[*?]/.test(s)) m.add('contains');
+      m.delete('all');
+    }
+    let r: { pats: string[]; cased: boolean };
+    try {
+      r = valuePatterns(s, m, scratch);
+    } catch {
+      return null;
+    }
+    for (const p of r.pats) lits.push(patternLiteral(p, r.cased));
+  }
+  if (!lits.length) return keywords && mods.has('all') ? null : []; // no test: never matches (keywords with `all`: always)
+  if (mods.has('all') && (keywords || lits.length > 1)) {
+    // every test must pass: any one literal is necessary; take the longest
+    let best: string | null = null;
+    for (const l of lits) if (l !== null && (best === null || l.length > best.length)) best = l;
+    return best === null ? null : [{ field, lit: best }];
+  }
+  if (lits.some((l) => l === null)) return null;
+  return unionNeed([(lits as string[]).map((lit) => ({ field, lit }))]);
+}
+
+function selectionNeed(def: unknown, ctx: CompileCtx): Need {
+  if (def === null || def === undefined) return null;
+  if (Array.isArray(def)) {
+    if (def.length === 0) return [];
+    if (def.every((x) => x !== null && typeof x === 'object' && !Array.isArray(x))) return unionNeed(def.map((x) => selectionNeed(x, ctx)));
+    if (def.some((x) => x !== null && typeof x === 'object')) return null;
+    return fieldItemNeed('', def, ctx); // keyword list
+  }
+  if (typeof def === 'object') {
+    let best: Need = null;
+    for (const [k, val] of Object.entries(def as Record<string, unknown>)) best = bestNeed(best, fieldItemNeed(k, val, ctx));
+    return best;
+  }
+  return fieldItemNeed('', [def], ctx); // a single keyword
+}
+
+function conditionNeed(n: Node, sel: Map<string, Need>): Need {
+  switch (n.k) {
+    case 'id':
+      return sel.get(n.name) ?? null;
+    case 'not':
+      return null;
+    case 'and':
+      return bestNeed(conditionNeed(n.a, sel), conditionNeed(n.b, sel));
+    case 'or':
+      return unionNeed([conditionNeed(n.a, sel), conditionNeed(n.b, sel)]);
+    case 'of': {
+      const names = [...sel.keys()].filter((k) => (n.pattern === 'them' ? !k.startsWith('_') : globRe(n.pattern).test(k)));
+      const ns = names.map((k) => sel.get(k) ?? null);
+      if (n.n === 'all') {
+        let best: Need = null;
+        for (const x of ns) best = bestNeed(best, x);
+        return best;
+      }
+      return unionNeed(ns); // at least one member must match
+    }
+  }
+}
+
 export interface CompiledDetection {
   match: Matcher;
   /** Fields the detection reads (mapped names), for the "matched fields" output. */
@@ -721,6 +885,12 @@ export interface CompiledDetection {
   /** Event ids the detection itself requires, when it says so plainly (prefilter). */
   eventIds: number[] | null;
   notes: string[];
+  /**
+   * Necessary literals (prefilter): whenever the detection matches, at least one of these
+   * lower-case literals occurs in the lower-cased value of its field. null: no such set
+   * (the rule is always evaluated); empty: the detection can never match.
+   */
+  need: NeedLit[] | null;
 }
 
 export function compileDetection(detection: Record<string, unknown>, fieldMap: Record<string, string> | undefined, opts: CompileOptions): CompiledDetection {
@@ -743,5 +913,13 @@ export function compileDetection(detection: Record<string, unknown>, fieldMap: R
   let eventIds: number[] | null = null;
   if (nodes.length === 1) eventIds = requiredEventIds(nodes[0], raw);
   cond = undefined;
-  return { match, fields: [...ctx.fields], eventIds, notes: ctx.notes };
+  let need: Need = null;
+  try {
+    const selNeed = new Map<string, Need>();
+    for (const [k, v] of Object.entries(raw)) selNeed.set(k, selectionNeed(v, ctx));
+    need = unionNeed(nodes.map((n) => conditionNeed(n, selNeed)));
+  } catch {
+    need = null;
+  }
+  return { match, fields: [...ctx.fields], eventIds, notes: ctx.notes, need };
 }

@@ -7,6 +7,7 @@
  */
 import type { EvidenceRef, EvtxEvent, SpoorEvent } from '../core/event.js';
 import { EventView } from './compile.js';
+import { LiteralIndex, type PrefilterPlan } from './prefilter.js';
 import type { CompiledVariant, CorrelationRule, DetectionRule, RuleMeta, SigmaRule } from './rules.js';
 
 export interface SigmaHit {
@@ -37,6 +38,8 @@ interface Entry {
   providers: Set<string> | null;
   conds: [string, Set<string>][] | null;
   idx: number;
+  /** Unique per (rule, variant). */
+  uid: number;
 }
 
 interface Bucket {
@@ -44,7 +47,7 @@ interface Bucket {
   any: Entry[];
 }
 
-interface BaseRecord {
+export interface BaseRecord {
   t: number;
   rule: number;
   ref: EvidenceRef;
@@ -58,6 +61,17 @@ export interface EngineOptions {
   minLevel?: string;
   /** Cap on base-match records kept for correlations (default 1,000,000). */
   correlationCap?: number;
+  /**
+   * Necessary-literal prefilter (default on): a rule is evaluated only when one of its
+   * necessary literals occurs in the event. Off gives the same matches, slower (for tests).
+   */
+  prefilter?: boolean;
+}
+
+interface Candidates {
+  list: Entry[];
+  /** null: prefilter off or no guarded entry in this list. */
+  pf: PrefilterPlan | null;
 }
 
 const LEVEL_RANK: Record<string, number> = { informational: 0, low: 1, medium: 2, high: 3, critical: 4 };
@@ -71,7 +85,12 @@ export class SigmaEngine {
   readonly correlations: CorrelationRule[] = [];
   private buckets = new Map<string, Bucket>();
   private star: Bucket = { byEid: new Map(), any: [] };
-  private cache = new Map<string, Entry[]>();
+  private cache = new Map<string, Candidates>();
+  private literals = new LiteralIndex();
+  private usePrefilter: boolean;
+  private entryCount = 0;
+  /** Rule evaluations skipped by the literal prefilter. */
+  skipped = 0;
   private chLower = new Map<string, string>();
   private view = new EventView();
   /** rule index → correlations using it (with the position in their rule list). */
@@ -92,6 +111,7 @@ export class SigmaEngine {
 
   constructor(rules: readonly SigmaRule[], opts: EngineOptions = {}) {
     this.cap = opts.correlationCap ?? 1_000_000;
+    this.usePrefilter = opts.prefilter ?? true;
     this.minRank = LEVEL_RANK[opts.minLevel ?? 'informational'] ?? 0;
     for (const r of rules) (r.kind === 'detection' ? this.detections : this.correlations).push(r as never);
     this.detections.forEach((rule, idx) => {
@@ -100,9 +120,11 @@ export class SigmaEngine {
           rule,
           v,
           idx,
+          uid: this.entryCount++,
           providers: v.variant.providers.length ? new Set(v.variant.providers.map((p) => p.toLowerCase())) : null,
           conds: v.variant.conditions ? Object.entries(v.variant.conditions).map(([k, vals]) => [k, new Set(vals.map((x) => x.toLowerCase()))]) : null,
         };
+        if (this.usePrefilter && v.det.need) this.literals.add(e.uid, v.det.need);
         let ids = v.variant.eventIds;
         const need = v.det.eventIds;
         if (need) ids = ids.length ? ids.filter((x) => need.includes(x)) : need;
@@ -140,6 +162,33 @@ export class SigmaEngine {
     });
   }
 
+  /**
+   * Base-match records kept for the correlations (per correlation rule), handed over and
+   * cleared: a worker thread sends them to the thread that calls finish() (same rules,
+   * loaded in the same order, so rule indexes agree).
+   */
+  exportBase(): BaseRecord[][] {
+    const out = this.base;
+    this.base = this.correlations.map(() => []);
+    this.baseCount = 0;
+    return out;
+  }
+
+  /** Add records exported by another engine built from the same rules (see exportBase). */
+  importBase(recs: BaseRecord[][]): void {
+    recs.forEach((list, c) => {
+      if (!this.base[c]) return;
+      for (const r of list) {
+        if (this.baseCount >= this.cap) {
+          this.correlationDropped++;
+          continue;
+        }
+        this.base[c].push(r);
+        this.baseCount++;
+      }
+    });
+  }
+
   /** Correlation rules whose referenced rules are missing (reported by the caller). */
   unresolvedCorrelations(): { rule: CorrelationRule; missing: string[] }[] {
     const known = new Set<string>();
@@ -150,7 +199,7 @@ export class SigmaEngine {
     return this.correlations.map((rule) => ({ rule, missing: rule.rules.filter((x) => !known.has(x)) })).filter((x) => x.missing.length);
   }
 
-  private candidatesFor(channel: string, eid: number): Entry[] {
+  private candidatesFor(channel: string, eid: number): Candidates {
     let ch = this.chLower.get(channel);
     if (ch === undefined) {
       ch = channel.toLowerCase();
@@ -164,7 +213,10 @@ export class SigmaEngine {
     if (b) parts.push(...(b.byEid.get(eid) ?? []), ...b.any);
     parts.push(...(this.star.byEid.get(eid) ?? []), ...this.star.any);
     // keep rule order stable; a rule with two variants on one channel is tried in order
-    l = parts.sort((a, b2) => a.idx - b2.idx);
+    const list = parts.sort((a, b2) => a.idx - b2.idx);
+    let pf: PrefilterPlan | null = null;
+    if (this.usePrefilter && list.length >= 1) pf = this.literals.plan(list.map((x) => ({ uid: x.uid, need: x.v.det.need })));
+    l = { list, pf };
     if (this.cache.size < 100000) this.cache.set(key, l);
     return l;
   }
@@ -174,14 +226,27 @@ export class SigmaEngine {
     if (ev['event.dataset'] !== 'evtx') return;
     const e = ev as EvtxEvent;
     this.events++;
-    const cands = this.candidatesFor(e['winlog.channel'] ?? '', e['winlog.event_id']);
+    const { list: cands, pf } = this.candidatesFor(e['winlog.channel'] ?? '', e['winlog.event_id']);
     if (!cands.length) return;
     const view = this.view;
     view.reset(e);
     let provLower: string | undefined;
     let lastRule = -1;
-    for (const c of cands) {
+    let guarded: Uint8Array | null = null;
+    let stamp: Float64Array | null = null;
+    let epoch = 0;
+    if (pf) {
+      epoch = this.literals.run(pf, view);
+      guarded = pf.guarded;
+      stamp = this.literals.uidStamp;
+    }
+    for (let i = 0; i < cands.length; i++) {
+      const c = cands[i];
       if (c.idx === lastRule) continue; // already matched through another variant
+      if (guarded !== null && guarded[i] === 1 && stamp![c.uid] !== epoch) {
+        this.skipped++;
+        continue; // none of the rule's necessary literals occurs
+      }
       if (c.providers) {
         if (provLower === undefined) provLower = (e['event.provider'] ?? '').toLowerCase();
         if (!c.providers.has(provLower)) continue;

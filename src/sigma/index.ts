@@ -2,7 +2,8 @@
  * Sigma rule engine (specification 2.0, all value modifiers, correlation rules).
  *
  *   loadSigmaRules(paths, opts?)   → { rules, unsupported: {path,title,reason}[] , files }
- *   new SigmaEngine(rules, {minLevel}) .match(event, emit) / .finish(emit)
+ *   new SigmaEngine(rules, {minLevel, prefilter}) .match(event, emit) / .finish(emit)
+ *                                   (prefilter: necessary-literal prefilter, default on)
  *   sigmaDetectorModule(rules, opts?)  DetectorModule 'sigma' for investigate()
  *   mapLogsource(logsource)         logsource → channel/provider/event-id variants
  *
@@ -17,4 +18,6 @@ export { sigmaDetectorModule, sigmaSourceNote } from './detector.js';
 export type { SigmaDetectorOptions } from './detector.js';
 export { mapLogsource, logsourceTable, FIELDS_4688 } from './logsource.js';
 export type { LogsourceVariant } from './logsource.js';
-export { compileDetection, SigmaUnsupported, EventView } from './compile.js';
+export { compileDetection, SigmaUnsupported, EventView, KEYWORD_FIELD } from './compile.js';
+export type { NeedLit, CompiledDetection } from './compile.js';
+export { LiteralIndex } from './prefilter.js';

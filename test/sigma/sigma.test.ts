@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EvtxEvent } from '../../src/core/event.js';
 import { parseSigmaYaml, SigmaEngine, sigmaDetectorModule, loadSigmaRules, type SigmaHit, type Unsupported } from '../../src/sigma/index.js';
@@ -35,11 +35,17 @@ function rule(detection: string, logsource = 'category: process_creation\n  prod
 function run(yamlText: string, events: EvtxEvent[]): { hits: SigmaHit[]; unsupported: Unsupported[] } {
   const unsupported: Unsupported[] = [];
   const rules = parseSigmaYaml(yamlText, 'mem.yml', {}, unsupported);
-  const eng = new SigmaEngine(rules);
-  const hits: SigmaHit[] = [];
-  for (const e of events) eng.match(e, (h) => hits.push(h));
-  eng.finish((h) => hits.push(h));
-  return { hits, unsupported };
+  // every case runs with the literal prefilter on and off: the matches must be identical
+  const out: SigmaHit[][] = [];
+  for (const prefilter of [true, false]) {
+    const eng = new SigmaEngine(rules, { prefilter });
+    const hits: SigmaHit[] = [];
+    for (const e of events) eng.match(e, (h) => hits.push(h));
+    eng.finish((h) => hits.push(h));
+    out.push(hits);
+  }
+  assert.deepEqual(out[0], out[1], 'prefilter on/off differ');
+  return { hits: out[0], unsupported };
 }
 function matches(detection: string, data: Record<string, string>): boolean {
   const r = run(rule(detection), [proc(data)]);
@@ -316,4 +322,121 @@ test('real rules on their SigmaHQ regression samples', { skip: needCorpus(REG, '
     assert.equal(n, expected, r);
     assert.ok(n > 0);
   }
+});
+
+test('necessary literals: computed from the condition, rules skipped only when none occurs', () => {
+  const det = (d: string) => {
+    const u: Unsupported[] = [];
+    const r = parseSigmaYaml(rule(d), 'mem.yml', {}, u);
+    assert.deepEqual(u, []);
+    const v = (r[0] as import('../../src/sigma/index.js').DetectionRule).variants.find((x) => x.variant.channels.includes(SYSMON.channel))!;
+    return v.det.need === null ? null : v.det.need.map((x) => `${x.field}:${x.lit}`).sort();
+  };
+  // AND: the selection with the longer literals is chosen
+  assert.deepEqual(det("  a:\n    Image|endswith: '\\\\cmd.exe'\n  b:\n    CommandLine|contains: ['whoami /all', 'net user /domain']\n  condition: a and b"), ['CommandLine:net user /domain', 'CommandLine:whoami /all']);
+  // OR: union; NOT gives nothing; a null value or regex makes the item unusable
+  assert.deepEqual(det("  a:\n    Image|endswith: '\\\\cmd.exe'\n  b:\n    CommandLine|contains: 'mimikatz'\n  condition: a or b"), ['CommandLine:mimikatz', 'Image:\\cmd.exe']);
+  assert.equal(det("  a:\n    Image|endswith: '\\\\cmd.exe'\n  condition: not a"), null);
+  assert.equal(det("  a:\n    CommandLine|re: 'mimi.*katz'\n  condition: a"), null);
+  assert.equal(det("  a:\n    CommandLine: null\n  condition: a"), null);
+  // wildcards, windash and `all`: the longest fixed piece; keywords use every value
+  assert.deepEqual(det("  a:\n    CommandLine|contains|all: ['-enc', 'powershell']\n  condition: a"), ['CommandLine:powershell']);
+  assert.deepEqual(det("  a:\n    CommandLine|windash|contains: ' -exec bypass'\n  condition: a"), ['CommandLine:exec bypass']);
+  assert.deepEqual(det("  a:\n    CommandLine: '*sekurlsa::*pass?'\n  condition: a"), ['CommandLine:sekurlsa::']);
+  assert.deepEqual(det("  keywords:\n    - 'lsadump::'\n  condition: keywords"), ['\u0001keywords:lsadump::']);
+  assert.deepEqual(det("  a:\n    CommandLine|contains: 'x'\n  b:\n    Image|endswith: '.exe'\n  condition: 1 of them"), ['CommandLine:x', 'Image:.exe']);
+
+  // the engine skips the rule when no literal occurs, and still matches when one does
+  const yamlText = rule("  a:\n    Image|endswith: '\\\\cmd.exe'\n  b:\n    CommandLine|contains: 'whoami /priv'\n  condition: a and b");
+  const rules = parseSigmaYaml(yamlText, 'mem.yml', {}, []);
+  const eng = new SigmaEngine(rules);
+  const hits: SigmaHit[] = [];
+  eng.match(proc({ Image: 'C:\\Windows\\System32\\cmd.exe', CommandLine: 'cmd /c dir' }), (h) => hits.push(h));
+  eng.match(proc({ Image: 'C:\\Windows\\System32\\cmd.exe', CommandLine: 'cmd /c WHOAMI /PRIV' }), (h) => hits.push(h));
+  assert.equal(hits.length, 1);
+  assert.equal(eng.skipped, 1);
+  assert.equal(eng.candidates, 1);
+});
+
+test('prefilter: non-ASCII literals, base64offset, cased and keywords give the same matches on and off', () => {
+  const cases: [string, Record<string, string>][] = [
+    ["  a:\n    CommandLine|contains: ['\u{1F600}', 'ÄÖÜ']\n  condition: a", { CommandLine: 'echo äöü' }],
+    ["  a:\n    CommandLine|contains: ['\u{1F600}', 'ÄÖÜ']\n  condition: a", { CommandLine: 'x \u{1F600} y' }],
+    ["  a:\n    CommandLine|base64offset|contains: 'http://'\n  condition: a", { CommandLine: 'powershell -e ' + Buffer.from('xhttp://evil').toString('base64') }],
+    ["  a:\n    CommandLine|cased|contains: 'Invoke-'\n  condition: a", { CommandLine: 'Invoke-Thing' }],
+    ["  a:\n    CommandLine|cased|contains: 'Invoke-'\n  condition: a", { CommandLine: 'invoke-thing' }],
+    ["  keywords:\n    '|all':\n      - 'foo'\n      - 'bar'\n  condition: keywords", { A: 'FOO', B: 'xbarx' }],
+    ["  a:\n    CommandLine|windash|contains: ' -nop'\n  condition: a", { CommandLine: 'powershell /nop' }],
+    ["  a:\n    CommandLine|windash|contains: ' -nop'\n  condition: a", { CommandLine: 'powershell \u2013nop' }],
+  ];
+  const got = cases.map(([d, data]) => run(rule(d), [proc(data)]).hits.length); // run() asserts on == off
+  assert.deepEqual(got, [1, 1, 1, 1, 0, 1, 1, 1]);
+});
+
+const EQ_DIR = 'evtx-attack-samples';
+test('prefilter on and off: identical matches of all Windows rules over every 10th attack-sample file', { skip: needCorpus(EQ_DIR, 'sigma/rules/windows') }, () => {
+  const root = corpusFile('sigma')!;
+  const { rules } = loadSigmaRules([join(root, 'rules/windows')]);
+  const files: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d).sort()) {
+      const p = join(d, e);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (/\.evtx$/i.test(e)) files.push(p);
+    }
+  };
+  walk(corpusFile(EQ_DIR)!);
+  const pick = files.filter((_, i) => i % 10 === 0);
+  const evs = pick.map((f, i) => parseEvtxBuffer(readFileSync(f), 'E' + i, () => undefined));
+  const keys: string[][] = [];
+  const engines: SigmaEngine[] = [];
+  for (const prefilter of [true, false]) {
+    const eng = new SigmaEngine(rules, { prefilter });
+    const k: string[] = [];
+    for (const l of evs) for (const e of l) eng.match(e, (h) => k.push(`${h.ref.evidence}|${h.ref.record}|${h.rule.id}`));
+    eng.finish((h) => k.push(`corr|${h.ref.record}|${h.rule.id}`));
+    keys.push(k);
+    engines.push(eng);
+  }
+  assert.ok(keys[1].length > 20, `too few matches to compare (${keys[1].length})`);
+  assert.deepEqual(keys[0], keys[1]);
+  // and the prefilter really removes most evaluations
+  assert.ok(engines[0].candidates * 5 < engines[1].candidates, `${engines[0].candidates} vs ${engines[1].candidates}`);
+});
+
+test('spoor hunt --workers 2 gives the same matches as one thread', { skip: needCorpus('evtx-attack-samples/Credential Access', 'sigma/rules/windows/builtin/security') }, async () => {
+  const { runHunt } = await import('../../src/cli/commands/hunt.js');
+  const { Writable } = await import('node:stream');
+  const sink = () => {
+    const chunks: string[] = [];
+    const w = new Writable({
+      write(c, _e, cb) {
+        chunks.push(String(c));
+        cb();
+      },
+    });
+    return { w, text: () => chunks.join('') };
+  };
+  const dir = corpusFile('evtx-attack-samples/Credential Access')!;
+  const rulesDir = corpusFile('sigma/rules/windows/builtin/security')!;
+  const lines: string[][] = [];
+  for (const workers of [1, 2]) {
+    const out = sink();
+    const err = sink();
+    await runHunt([dir], { sigma: [rulesDir], format: 'jsonl', quiet: true, workers }, out.w, err.w);
+    lines.push(
+      out
+        .text()
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const h = JSON.parse(l) as { file: string; record: number; rule_id: string; time: string };
+          return [h.file, h.record, h.rule_id, h.time].join('|');
+        })
+        .sort(),
+    );
+  }
+  assert.ok(lines[0].length > 5, `too few matches (${lines[0].length})`);
+  assert.deepEqual(lines[1], lines[0]);
 });
