@@ -168,3 +168,22 @@ test('corpus: reading in chunks of any size gives the same records and problems 
     }
   }
 });
+
+test('records larger than the stitch window (jumbo, 60 KiB) straddling chunk boundaries are read whole', () => {
+  const sizes = [60, 9000, 1500, 61000, 200, 17000, 3000];
+  const frames: Frame[] = sizes.map((n, i) => {
+    const data = Buffer.alloc(n);
+    for (let k = 0; k < n; k++) data[k] = (k * 31 + i) & 255;
+    data[0] = i + 1;
+    return { ts: 1700000000 + i, data };
+  });
+  const buf = pcap(frames, { snaplen: 262144 });
+  const whole = parse(buf, buf.length);
+  assert.deepEqual(whole.problems, []);
+  assert.deepEqual(whole.frames.map((f) => f.len), sizes);
+  for (const chunk of [1000, 4095, 5000, 65536, 100000]) {
+    const r = parse(buf, chunk);
+    assert.deepEqual(r.problems, [], `chunk ${chunk}`);
+    assert.deepEqual(r.frames, whole.frames, `chunk ${chunk}`);
+  }
+});

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { analyzeCapture, NetworkEngine } from '../../src/network/engine.js';
 import { communityId } from '../../src/network/communityid.js';
 import type { AnalyzerFactory, Dir } from '../../src/network/analyzer.js';
@@ -173,6 +174,55 @@ test('Community ID v1 matches the specification examples', () => {
   const b = [(66 << 24 | 35 << 16 | 250 << 8 | 204) >>> 0];
   assert.equal(communityId(false, a, b, 6, 34855, 80), '1:LQU9qZlK+B5F3KDmev6m5PMibrg=');
   assert.equal(communityId(false, b, a, 6, 80, 34855), '1:LQU9qZlK+B5F3KDmev6m5PMibrg=');
+});
+
+test('Community ID: the allocation-free SHA-1 agrees with node:crypto over random IPv4/IPv6 tuples, seeds and protocols', () => {
+  let x = 0x2545f491;
+  const rnd = () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return x >>> 0;
+  };
+  const wbe = (out: number[], v: number) => out.push(v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255);
+  for (let i = 0; i < 3000; i++) {
+    const v6 = (i & 1) === 1;
+    const n = v6 ? 4 : 1;
+    const sa = Array.from({ length: n }, rnd);
+    const da = i % 9 === 0 ? sa.slice() : Array.from({ length: n }, rnd);
+    const proto = [6, 17, 132, 47, 50][i % 5];
+    const sp = rnd() & 0xffff;
+    const dp = i % 7 === 0 ? sp : rnd() & 0xffff;
+    const seed = i % 4 === 0 ? rnd() & 0xffff : 0;
+    // reference: the spec's byte layout, endpoints ordered (address, then port), hashed by node:crypto
+    let cmp = 0;
+    for (let k = 0; k < n && cmp === 0; k++) cmp = sa[k] === da[k] ? 0 : sa[k] < da[k] ? -1 : 1;
+    const swap = cmp > 0 || (cmp === 0 && sp > dp);
+    const bytes: number[] = [(seed >>> 8) & 255, seed & 255];
+    for (const w of swap ? da : sa) wbe(bytes, w);
+    for (const w of swap ? sa : da) wbe(bytes, w);
+    bytes.push(proto, 0);
+    if (proto === 6 || proto === 17 || proto === 132) {
+      const [p1, p2] = swap ? [dp, sp] : [sp, dp];
+      bytes.push(p1 >>> 8, p1 & 255, p2 >>> 8, p2 & 255);
+    }
+    const want = '1:' + createHash('sha1').update(Buffer.from(bytes)).digest('base64');
+    assert.equal(communityId(v6, sa, da, proto, sp, dp, seed), want, `tuple ${i}`);
+  }
+});
+
+test('conn records keep one field order, optional fields last (JSON identical to the documented layout)', async () => {
+  const conv = new Conversation('10.0.0.1', 40000, '10.0.0.2', 80).handshake().client('PA', 'x'.repeat(10)).close();
+  const [c] = await conns(conv.frames);
+  const keys = Object.keys(c);
+  assert.deepEqual(keys.slice(0, 3), ['@timestamp', 'event.dataset', 'ref']);
+  assert.equal(keys.indexOf('conn.ip_proto'), 27);
+  assert.deepEqual(keys.slice(28), ['conn.orig_ttl', 'conn.orig_ipid', 'conn.orig_window', 'conn.orig_seq']);
+  // a plain copy serialises identically (consumers may treat records as plain objects)
+  assert.equal(JSON.stringify({ ...c }), JSON.stringify(c));
+  // UDP: no window/sequence fields
+  const [u] = await conns([{ ts: 1700000000, data: udpPacket('10.0.0.1', '10.0.0.9', 5000, 9999, Buffer.from('hi')) }]);
+  assert.deepEqual(Object.keys(u).slice(27), ['conn.ip_proto', 'conn.orig_ttl', 'conn.orig_ipid']);
 });
 
 test('a long SYN scan reuses flow slots: the table never grows past maxFlows and attempts time out as S0', async () => {

@@ -90,7 +90,7 @@ export class CaptureParser {
     // itself (no copy of whole chunks).
     let rest = this.buf.subarray(this.pos);
     let restBase = this.base + this.pos;
-    let take = Math.min(chunk.length, 65536);
+    let take = Math.min(chunk.length, 4096); // most records are < 1.5 KiB; bigger ones retry ×4
     for (;;) {
       const st = Buffer.allocUnsafe(rest.length + take);
       rest.copy(st, 0);
