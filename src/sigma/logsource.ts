@@ -134,7 +134,13 @@ const SERVICES: Record<string, string[]> = {
   windefend: ['Microsoft-Windows-Windows Defender/Operational'],
   'firewall-as': ['Microsoft-Windows-Windows Firewall With Advanced Security/Firewall'],
   'bits-client': ['Microsoft-Windows-Bits-Client/Operational'],
-  'security-mitigations': ['Microsoft-Windows-Security-Mitigations/Kernel Mode', 'Microsoft-Windows-Security-Mitigations/User Mode'],
+  // thor.yml writes the display names with a space; the channels Windows writes are KernelMode/UserMode
+  'security-mitigations': [
+    'Microsoft-Windows-Security-Mitigations/KernelMode',
+    'Microsoft-Windows-Security-Mitigations/UserMode',
+    'Microsoft-Windows-Security-Mitigations/Kernel Mode',
+    'Microsoft-Windows-Security-Mitigations/User Mode',
+  ],
   'diagnosis-scripted': ['Microsoft-Windows-Diagnosis-Scripted/Operational'],
   'shell-core': ['Microsoft-Windows-Shell-Core/Operational'],
   openssh: ['OpenSSH/Operational'],
@@ -144,7 +150,8 @@ const SERVICES: Record<string, string[]> = {
   'appxdeployment-server': ['Microsoft-Windows-AppXDeploymentServer/Operational'],
   'lsa-server': ['Microsoft-Windows-LSA/Operational'],
   'appxpackaging-om': ['Microsoft-Windows-AppxPackaging/Operational'],
-  'dns-client': ['Microsoft-Windows-DNS Client Events/Operational'],
+  // 'DNS Client Events' is the display name (thor.yml); the channel is Microsoft-Windows-DNS-Client/Operational
+  'dns-client': ['Microsoft-Windows-DNS-Client/Operational', 'Microsoft-Windows-DNS Client Events/Operational'],
   'appmodel-runtime': ['Microsoft-Windows-AppModel-Runtime/Admin'],
   capi2: ['Microsoft-Windows-CAPI2/Operational'],
   'certificateservicesclient-lifecycle-system': ['Microsoft-Windows-CertificateServicesClient-Lifecycle-System/Operational'],
