@@ -59,20 +59,28 @@ function marksCompromised(r: Rec, res: Resolver): string | undefined {
 export function groupRecs(recs: Rec[], res: Resolver, opt: GroupOptions = DEFAULT_GROUP_OPTIONS): Rec[][] {
   const sig = recs.filter((r) => r.sig).sort((a, b) => a.t - b.t || a.f.id.localeCompare(b.f.id));
   const uf = new UnionFind(sig.length);
-  const lastIdx = new Map<string, number>();
-  const lastEnd = new Map<string, number>();
+  // One map entry per entity key: the last finding that named it and the latest end seen.
+  const last = new Map<string, { i: number; end: number }>();
   const compSince = new Map<string, number>();
+  const win = opt.windowMs;
+  const link = (k: string, i: number, r: Rec) => {
+    const p = last.get(k);
+    if (p === undefined) {
+      last.set(k, { i, end: r.end });
+      return;
+    }
+    const cs = compSince.size ? compSince.get(k) : undefined;
+    if (r.t - p.end <= win || (cs !== undefined && cs <= r.t)) uf.union(i, p.i);
+    p.i = i;
+    if (r.end > p.end) p.end = r.end;
+  };
   for (let i = 0; i < sig.length; i++) {
     const r = sig[i];
-    for (const k of linkKeys(r)) {
-      const j = lastIdx.get(k);
-      if (j !== undefined) {
-        const cs = compSince.get(k);
-        if (r.t - (lastEnd.get(k) ?? -Infinity) <= opt.windowMs || (cs !== undefined && cs <= r.t)) uf.union(i, j);
-      }
-      lastIdx.set(k, i);
-      lastEnd.set(k, Math.max(lastEnd.get(k) ?? -Infinity, r.end));
-    }
+    // The keys of linkKeys(r), without building the array.
+    if (r.actor) link(r.actor, i, r);
+    if (r.victim) link(r.victim, i, r);
+    if (r.peer && r.c.kind === 'beacon') link(r.peer, i, r);
+    if (r.remote) link(r.remote, i, r);
     const c = marksCompromised(r, res);
     if (c !== undefined && !compSince.has(c)) compSince.set(c, r.at);
   }
@@ -339,9 +347,16 @@ export function analyze(recs: Rec[], res: Resolver, snap?: EntitySnapshot | null
     const talkers = new Set(c.c2For.map((r) => r.actor));
     if (talkers.size > 1) c.confidence = Math.min(0.99, c.confidence + 0.05);
   }
+  let uniqueIds = true;
+  {
+    const ids = new Set<string>();
+    for (const r of recs) ids.add(r.f.id);
+    uniqueIds = ids.size === recs.length;
+  }
   for (const h of hosts.values()) {
     if (h.role === 'targeted' || h.role === 'victim') {
-      h.because = dedupe([...h.targetedBy, ...h.sweptBy.slice(0, 3), ...h.indicators]);
+      // Each finding enters a host's targetedBy at most once: only a mix of lists needs de-duplicating.
+      h.because = uniqueIds && !h.sweptBy.length && !h.indicators.length ? h.targetedBy.slice() : dedupe([...h.targetedBy, ...h.sweptBy.slice(0, 3), ...h.indicators]);
       h.confidence = orAll(h.because.slice(0, 20).map(conf));
     }
   }
@@ -377,6 +392,31 @@ export function dedupe(rs: Rec[]): Rec[] {
     out.push(r);
   }
   return out;
+}
+
+/**
+ * Cheap pre-check, exact with respect to `isIncident(analyze(recs))`: false only when no finding could make a
+ * host compromised (no success, no post-compromise indicator, no outbound scan, no account/severe-other step,
+ * no beacon) and the group has no high-severity finding and fewer than two detectors at medium or above. Such
+ * groups (the bulk of background noise) skip the full analysis.
+ */
+export function mayBeIncident(recs: Rec[]): boolean {
+  let det: unknown;
+  let dets = 0;
+  for (let i = 0; i < recs.length; i++) {
+    const r = recs[i];
+    if (!r.sig) continue;
+    const k = r.c.kind;
+    if (r.c.success || r.outbound || r.sev >= 3 || r.f.outcome === 'compromised') return true;
+    if (INDICATOR_KINDS.has(k) || k === 'account' || k === 'beacon' || k === 'other') return true;
+    if (r.sev >= 2 && dets < 2) {
+      if (dets === 0) {
+        det = r.f.detector;
+        dets = 1;
+      } else if (r.f.detector !== det) return true;
+    }
+  }
+  return false;
 }
 
 /** Would this group stand as an incident? (otherwise its findings stay findings) */

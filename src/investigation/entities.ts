@@ -82,8 +82,19 @@ export function emptySnapshot(): EntitySnapshot {
 }
 
 /** `WIN-SRV01.corp.local` → `WIN-SRV01`; empty/placeholder names → ''. */
+const shortCache = new Map<string, string>();
 export function shortName(name: unknown): string {
   if (typeof name !== 'string') return '';
+  // The same few thousand names recur across millions of records: memoise (bounded).
+  let v = shortCache.get(name);
+  if (v === undefined) {
+    v = shortNameUncached(name);
+    if (shortCache.size >= 100_000) shortCache.clear();
+    shortCache.set(name, v);
+  }
+  return v;
+}
+function shortNameUncached(name: string): string {
   let s = name.trim();
   if (!s || s === '-' || s === '?' ) return '';
   if (s.startsWith('\\\\')) s = s.slice(2);
@@ -118,11 +129,19 @@ function usableIp(s: unknown): s is string {
 const LOGON_CODES = new Set(['4624', '4625', '4648', '4776', '4634']);
 const ESTABLISHED = new Set(['SF', 'S1', 'S2', 'S3', 'RSTO', 'RSTR', 'OTH']);
 
+/** Contacts of one outside address; `shared` once a snapshot holds `recs` (copy on the next write). */
+interface ContactList {
+  dst: string;
+  keys: (number | string)[];
+  recs: ContactRec[];
+  shared: boolean;
+}
+
 export class EntityCollector {
   private readonly names = new Map<string, Map<string, NameLink>>();
   private readonly domains = new Map<string, Set<string>>();
-  private readonly contactRecs = new Map<string, ContactRec>();
-  private readonly contactCount = new Map<string, number>();
+  /** Outside address → internal sources that contacted it (≤ maxContactSrcsPerDst each). */
+  private readonly contacts = new Map<number | string, ContactList>();
   private readonly exposed = new Map<string, Map<number, ExposureRec>>();
   private dropped = 0;
   private readonly limits: EntityLimits;
@@ -255,27 +274,40 @@ export class EntityCollector {
     const si = hn.isInternal(src);
     const di = hn.isInternal(dst);
     if (si && !di) {
-      // Flat map keyed `dst src`, with a per-destination count for the cap (cheaper than a Map per destination).
-      const key = dst + ' ' + src;
-      const r = this.contactRecs.get(key);
-      if (r) {
-        r.count++;
-        if (t < r.first) r.first = t;
-        if (t > r.last) r.last = t;
-        return;
-      }
-      const n = this.contactCount.get(dst);
-      if (n === undefined) {
-        if (this.contactCount.size >= this.limits.maxContactDsts) {
+      // One small array per outside destination, scanned linearly (≤ maxContactSrcsPerDst entries):
+      // no per-connection key string, no per-pair Map entry.
+      // IPv4 addresses are keyed by their 32-bit value (a small integer, hashed and compared without touching the text).
+      const dv = ipv4ToInt(dst);
+      const dk: number | string = Number.isNaN(dv) ? dst : dv | 0;
+      const sv = ipv4ToInt(src);
+      const sk: number | string = Number.isNaN(sv) ? src : sv | 0;
+      let c = this.contacts.get(dk);
+      if (c === undefined) {
+        if (this.contacts.size >= this.limits.maxContactDsts) {
           this.dropped++;
           return;
         }
-      } else if (n >= this.limits.maxContactSrcsPerDst) {
+        c = { dst, keys: [], recs: [], shared: false };
+        this.contacts.set(dk, c);
+      }
+      const keys = c.keys;
+      for (let i = 0; i < keys.length; i++) {
+        if (keys[i] === sk) {
+          if (c.shared) this.unshare(c);
+          const r = c.recs[i];
+          r.count++;
+          if (t < r.first) r.first = t;
+          if (t > r.last) r.last = t;
+          return;
+        }
+      }
+      if (keys.length >= this.limits.maxContactSrcsPerDst) {
         this.dropped++;
         return;
       }
-      this.contactCount.set(dst, (n ?? 0) + 1);
-      this.contactRecs.set(key, { src, first: t, last: t, count: 1, ref: e.ref });
+      if (c.shared) this.unshare(c);
+      keys.push(sk);
+      c.recs.push({ src, first: t, last: t, count: 1, ref: e.ref });
     } else if (!si && di) {
       const port = e['destination.port'];
       if (typeof port !== 'number') return;
@@ -301,15 +333,40 @@ export class EntityCollector {
     }
   }
 
+  private unshare(c: ContactList): void {
+    const l = c.recs;
+    const out: ContactRec[] = new Array(l.length);
+    for (let i = 0; i < l.length; i++) {
+      const r = l[i];
+      out[i] = { src: r.src, first: r.first, last: r.last, count: r.count, ref: r.ref };
+    }
+    c.recs = out;
+    c.shared = false;
+  }
+
   snapshot(): EntitySnapshot {
     const s = emptySnapshot();
-    for (const [n, m] of this.names) s.hosts[n] = [...m.values()].sort((a, b) => b.count - a.count).map((l) => ({ ...l }));
-    for (const [d, ips] of this.domains) s.domains[d] = [...ips];
-    for (const [k, r] of this.contactRecs) {
-      const d = k.slice(0, k.indexOf(' '));
-      (s.contacts[d] ??= []).push({ ...r });
+    // Plain copies (object literals, not spreads: cheaper over ~10^6 records), so later observation does not alter the snapshot.
+    for (const [n, m] of this.names) {
+      const ls: NameLink[] = [];
+      for (const l of m.values()) ls.push({ ip: l.ip, count: l.count, source: l.source, ref: l.ref });
+      if (ls.length > 1) ls.sort((a, b) => b.count - a.count);
+      s.hosts[n] = ls;
     }
-    for (const [h, m] of this.exposed) s.exposed[h] = [...m.values()].map((r) => ({ ...r, sources: [...r.sources] }));
+    for (const [d, ips] of this.domains) s.domains[d] = [...ips];
+    // Contact lists (up to ~10^6 records) are handed over without copying and copied on the collector's next
+    // write to that list instead (copy on write), so the snapshot still never changes afterwards.
+    const contacts = new Map<string, ContactRec[]>();
+    for (const c of this.contacts.values()) {
+      c.shared = true;
+      contacts.set(c.dst, c.recs);
+    }
+    s.contacts = Object.fromEntries(contacts);
+    for (const [h, m] of this.exposed) {
+      const out: ExposureRec[] = [];
+      for (const r of m.values()) out.push({ port: r.port, first: r.first, last: r.last, count: r.count, sources: r.sources.slice(), ref: r.ref });
+      s.exposed[h] = out;
+    }
     s.dropped = this.dropped;
     return s;
   }

@@ -131,9 +131,15 @@ function num(v: unknown): number | undefined {
   return undefined;
 }
 function fact(f: Finding, ...names: string[]): unknown {
+  return factOf(f, names);
+}
+function factOf(f: Finding, names: readonly string[]): unknown {
   const facts = f.facts;
   if (!facts || typeof facts !== 'object') return undefined;
-  for (const n of names) if (n in facts && facts[n] !== undefined && facts[n] !== null) return facts[n];
+  for (let i = 0; i < names.length; i++) {
+    const v = (facts as Record<string, unknown>)[names[i]];
+    if (v !== undefined && v !== null) return v;
+  }
   return undefined;
 }
 
@@ -156,10 +162,10 @@ export const FACTS_USED = {
 } as const;
 
 export function factNum(f: Finding, names: readonly string[]): number | undefined {
-  return num(fact(f, ...names));
+  return num(factOf(f, names));
 }
 export function factStr(f: Finding, names: readonly string[]): string | undefined {
-  const v = fact(f, ...names);
+  const v = factOf(f, names);
   return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
 }
 
@@ -172,11 +178,14 @@ export function buildRecs(findings: Finding[], res: Resolver): Rec[] {
       if (!res.nameToIp.has(shortName(f.host))) res.bind(f.host, f.dst as string, 0.5, 'finding-host-dst');
     }
   }
-  const recs: Rec[] = [];
-  for (const f of findings) {
+  const recs: Rec[] = new Array(findings.length);
+  let nr = 0;
+  for (let i = 0; i < findings.length; i++) {
+    const f = findings[i];
     if (!f || typeof f !== 'object' || typeof f.id !== 'string') continue;
-    recs.push(makeRec(f, res));
+    recs[nr++] = makeRec(f, res);
   }
+  recs.length = nr;
   // Pass 2: a host name we cannot place, attacked by a source that the network side shows attacking exactly one internal address → same machine.
   const unresolved = recs.filter((r) => r.c.side === 'host' && r.victim && !isIp(r.victim) && !res.isDomain(r.victim) && r.actor && isIp(r.actor));
   if (unresolved.length) {
@@ -207,7 +216,7 @@ export function buildRecs(findings: Finding[], res: Resolver): Rec[] {
 }
 
 function makeRec(f: Finding, res: Resolver): Rec {
-  const c = classify(f);
+  const c = classifyCached(f);
   const first = Number.isFinite(f.first) ? f.first : Number.isFinite(f.last) ? f.last : 0;
   const last = Number.isFinite(f.last) ? Math.max(f.last, first) : first;
   const src = res.key(f.src);
@@ -217,18 +226,18 @@ function makeRec(f: Finding, res: Resolver): Rec {
   const r: Rec = {
     f,
     c,
-    targets: [],
+    targets: NONE,
     outbound: false,
     t: first,
     end: last,
     at: first,
     sig: sev >= 2 || c.success,
     sev: Number.isFinite(sev) ? sev : 0,
-    files: [],
-    hashes: [],
-    urls: [],
-    cves: [],
-    accounts: [],
+    files: NONE,
+    hashes: NONE,
+    urls: NONE,
+    cves: NONE,
+    accounts: NONE,
   };
   const k = c.kind;
   if (LOCAL_KINDS.has(k) || k === 'download') {
@@ -252,9 +261,9 @@ function makeRec(f: Finding, res: Resolver): Rec {
   } else if (k === 'scan' || k === 'sweep') {
     r.actor = src ?? host;
     if (dst && dst !== r.actor) r.victim = dst;
-    for (const t of strs(fact(f, ...FACTS_USED.targets), MAX_TARGETS)) {
+    for (const t of strs(factOf(f, FACTS_USED.targets), MAX_TARGETS)) {
       const tk = res.key(t);
-      if (tk && tk !== r.actor) r.targets.push(tk);
+      if (tk && tk !== r.actor) (r.targets === NONE ? (r.targets = []) : r.targets).push(tk);
     }
     const dir = factStr(f, FACTS_USED.direction)?.toLowerCase();
     if (k === 'scan' && r.actor) {
@@ -274,17 +283,52 @@ function makeRec(f: Finding, res: Resolver): Rec {
     const st = factNum(f, FACTS_USED.time);
     r.at = st !== undefined && st >= first - 1 && st <= last + 1 ? st : k === 'logon' ? last : first;
   }
-  r.files = [...new Set(strs(fact(f, ...FACTS_USED.files.filter((n) => n !== 'uri_file')), 16).concat(strs(fact(f, 'uri_file'))))].filter((x) => x.length < 512);
-  r.hashes = strs(fact(f, ...FACTS_USED.hashes), 16).filter((h) => /^[0-9a-f]{32,128}$/i.test(h));
-  r.urls = strs(fact(f, ...FACTS_USED.urls), 16);
-  r.cves = strs(fact(f, ...FACTS_USED.cve), 8)
-    .map((x) => x.toUpperCase())
-    .filter((x) => /^CVE-\d{4}-\d{3,}$/.test(x));
-  const accts = new Set<string>();
-  if (typeof f.user === 'string' && f.user && f.user !== '-') accts.add(f.user);
-  for (const a of strs(fact(f, ...FACTS_USED.accounts), 8)) if (a !== '-') accts.add(a);
-  r.accounts = [...accts];
+  // Most findings carry none of these: no arrays are built for them (the shared empty array is never mutated).
+  const facts = f.facts;
+  if (facts && typeof facts === 'object') {
+    const files = strs(factOf(f, FILE_FACTS), 16);
+    const uf = strs(factOf(f, URI_FILE_FACT));
+    if (files.length || uf.length) r.files = [...new Set(files.concat(uf))].filter((x) => x.length < 512);
+    const hv = factOf(f, FACTS_USED.hashes);
+    if (hv !== undefined) r.hashes = strs(hv, 16).filter((h) => /^[0-9a-f]{32,128}$/i.test(h));
+    const uv = factOf(f, FACTS_USED.urls);
+    if (uv !== undefined) r.urls = strs(uv, 16);
+    const cv = factOf(f, FACTS_USED.cve);
+    if (cv !== undefined)
+      r.cves = strs(cv, 8)
+        .map((x) => x.toUpperCase())
+        .filter((x) => /^CVE-\d{4}-\d{3,}$/.test(x));
+  }
+  const av = factOf(f, FACTS_USED.accounts);
+  const user = typeof f.user === 'string' && f.user && f.user !== '-' ? f.user : undefined;
+  if (av === undefined) {
+    if (user !== undefined) r.accounts = [user];
+  } else {
+    const accts = new Set<string>();
+    if (user !== undefined) accts.add(user);
+    for (const a of strs(av, 8)) if (a !== '-') accts.add(a);
+    r.accounts = [...accts];
+  }
   return r;
+}
+const FILE_FACTS = FACTS_USED.files.filter((n) => n !== 'uri_file');
+const URI_FILE_FACT = ['uri_file'];
+const NONE: string[] = [];
+
+const classCache = new Map<string, Classified>();
+/** classify() memoised on what it reads (detector, ATT&CK ids, outcome, whether facts.targets is a list). */
+function classifyCached(f: Finding): Classified {
+  const det = typeof f.detector === 'string' ? f.detector : '';
+  let key = det + '\u0001' + (typeof f.outcome === 'string' ? f.outcome : '') + '\u0001' + (f.facts && typeof f.facts === 'object' && Array.isArray((f.facts as Record<string, unknown>).targets) ? '1' : '0');
+  const ids = f.attack;
+  if (Array.isArray(ids)) for (let i = 0; i < ids.length; i++) key += '\u0001' + (typeof ids[i] === 'string' ? ids[i] : '');
+  let c = classCache.get(key);
+  if (c === undefined) {
+    c = classify(f);
+    if (classCache.size >= 10_000) classCache.clear();
+    classCache.set(key, c);
+  }
+  return c;
 }
 
 export interface GraphNode {
@@ -317,14 +361,30 @@ export interface EntityGraph {
 
 const EDGE_FINDINGS_CAP = 20;
 
-/** The entity graph over all findings (one edge per from/to/kind, aggregated). */
+const EDGE_KINDS = new Map<string, number>();
+function edgeKindId(kind: string): number {
+  let k = EDGE_KINDS.get(kind);
+  if (k === undefined) EDGE_KINDS.set(kind, (k = EDGE_KINDS.size));
+  return k;
+}
+const NO_EVIDENCE: EvidenceRef[] = [];
+
+/**
+ * The entity graph over all findings (one edge per from/to/kind, aggregated).
+ * Nodes get dense integer ids and edges a numeric key (from · to · kind), so a
+ * finding costs no key strings; one pass, no intermediate arrays.
+ */
 export function buildGraph(recs: Rec[], res: Resolver): EntityGraph {
-  const nodes = new Map<string, GraphNode>();
-  const edges = new Map<string, GraphEdge>();
-  const node = (id: string | undefined, type: GraphNode['type'] | null, r: Rec) => {
-    if (!id) return;
-    let n = nodes.get(id);
-    if (!n) {
+  const nodeIdx = new Map<string, number>();
+  const nodes: GraphNode[] = [];
+  const buckets = new Map<number, { tos: number[]; es: GraphEdge[]; map?: Map<number, GraphEdge> }>();
+  const edgeList: GraphEdge[] = [];
+  const accountIds = new Map<string, string>();
+  const node = (id: string | undefined, type: GraphNode['type'] | null, r: Rec): number => {
+    if (!id) return -1;
+    let i = nodeIdx.get(id);
+    let n: GraphNode;
+    if (i === undefined) {
       const t: GraphNode['type'] = type ?? (res.isDomain(id) ? 'domain' : res.internal(id) ? 'host' : 'outside');
       n = { id, type: t, first: r.t, last: r.end, findings: 0 };
       if (t === 'host' || t === 'outside') {
@@ -333,57 +393,85 @@ export function buildGraph(recs: Rec[], res: Resolver): EntityGraph {
         if (nm.length) n.names = nm;
         n.internal = res.internal(id);
       }
-      nodes.set(id, n);
-    }
+      i = nodes.length;
+      nodes.push(n);
+      nodeIdx.set(id, i);
+    } else n = nodes[i];
     n.findings++;
     if (r.t < n.first) n.first = r.t;
     if (r.end > n.last) n.last = r.end;
+    return i;
   };
-  const edge = (from: string | undefined, to: string | undefined, kind: string, r: Rec) => {
-    if (!from || !to) return;
-    const k = `${from}\u0000${to}\u0000${kind}`;
-    let e = edges.get(k);
+  // Node ids below 2^26 and kinds below 2^5 keep `from * 32 + kind` a small integer.
+  const edge = (from: number, to: number, kind: string, r: Rec) => {
+    if (from < 0 || to < 0) return;
+    // Two levels with small-integer keys: (from, kind) → its edges by `to` (a short list, a Map past 16).
+    const k = from * 32 + edgeKindId(kind);
+    let b = buckets.get(k);
+    let e: GraphEdge | undefined;
+    if (b === undefined) {
+      // first edge of this (from, kind): its bucket is created below with exact-size lists
+    } else if (b.map !== undefined) e = b.map.get(to);
+    else {
+      const tos = b.tos;
+      for (let j = 0; j < tos.length; j++)
+        if (tos[j] === to) {
+          e = b.es[j];
+          break;
+        }
+    }
     if (!e) {
-      e = { from, to, kind, technique: r.c.technique, first: r.t, last: r.end, count: 0, findings: [], evidence: [] };
-      edges.set(k, e);
+      // Most edges carry one finding: exact-size literals, not `[]` + push (which reserves 17 slots).
+      const ev = Array.isArray(r.f.evidence) ? r.f.evidence : NO_EVIDENCE;
+      const evidence = ev.length === 1 ? [ev[0]] : ev.slice(0, EDGE_FINDINGS_CAP);
+      e = { from: nodes[from].id, to: nodes[to].id, kind, technique: r.c.technique, first: r.t, last: r.end, count: 1, findings: [r.f.id], evidence };
+      if (b === undefined) buckets.set(k, { tos: [to], es: [e] });
+      else if (b.map !== undefined) b.map.set(to, e);
+      else if (b.tos.length < 16) {
+        b.tos.push(to);
+        b.es.push(e);
+      } else {
+        b.map = new Map();
+        for (let j = 0; j < b.tos.length; j++) b.map.set(b.tos[j], b.es[j]);
+        b.map.set(to, e);
+      }
+      edgeList.push(e);
+      return;
     }
     e.count++;
     if (r.t < e.first) e.first = r.t;
     if (r.end > e.last) e.last = r.end;
     if (e.findings.length < EDGE_FINDINGS_CAP) e.findings.push(r.f.id);
-    for (const ev of r.f.evidence ?? []) if (e.evidence.length < EDGE_FINDINGS_CAP) e.evidence.push(ev);
+    if (e.evidence.length < EDGE_FINDINGS_CAP) {
+      const ev = Array.isArray(r.f.evidence) ? r.f.evidence : NO_EVIDENCE;
+      for (let j = 0; j < ev.length && e.evidence.length < EDGE_FINDINGS_CAP; j++) e.evidence.push(ev[j]);
+    }
   };
-  for (const r of recs) {
-    node(r.actor, null, r);
-    node(r.victim, null, r);
-    node(r.peer, null, r);
-    const lk = LINK_KIND[r.c.kind];
-    if (r.victim) edge(r.actor, r.victim, lk, r);
-    if (r.peer) edge(r.actor, r.peer, lk, r);
-    if (r.remote) {
-      node(r.remote, null, r);
-      edge(r.remote, r.actor, 'acted-on', r);
+  for (let ri = 0; ri < recs.length; ri++) {
+    const r = recs[ri];
+    const kind = r.c.kind;
+    const actor = node(r.actor, null, r);
+    const victim = node(r.victim, null, r);
+    const peer = node(r.peer, null, r);
+    const lk = LINK_KIND[kind];
+    if (victim >= 0) edge(actor, victim, lk, r);
+    if (peer >= 0) edge(actor, peer, lk, r);
+    if (r.remote) edge(node(r.remote, null, r), actor, 'acted-on', r);
+    const nt = Math.min(r.targets.length, 256);
+    for (let j = 0; j < nt; j++) edge(actor, node(r.targets[j], null, r), lk, r);
+    for (let j = 0; j < r.accounts.length; j++) {
+      // The same few account names recur: their node id string is built once.
+      const a = r.accounts[j];
+      let id = accountIds.get(a);
+      if (id === undefined) accountIds.set(a, (id = `account:${a}`));
+      edge(actor, node(id, 'account', r), kind === 'account' ? 'changed-account' : 'used-account', r);
     }
-    for (const t of r.targets.slice(0, 256)) {
-      node(t, null, r);
-      edge(r.actor, t, lk, r);
-    }
-    for (const a of r.accounts) {
-      const id = `account:${a}`;
-      node(id, 'account', r);
-      edge(r.actor, id, r.c.kind === 'account' ? 'changed-account' : 'used-account', r);
-    }
-    const onHost = r.victim && (r.c.kind === 'exploit' || r.c.kind === 'webshell') ? r.victim : r.actor;
-    for (const fl of r.files) {
-      const id = `file:${fl}`;
-      node(id, 'file', r);
-      edge(onHost, id, r.c.kind === 'exploit' || r.c.kind === 'webshell' ? 'wrote' : r.c.kind === 'av' ? 'detected' : 'ran', r);
-    }
-    for (const h of r.hashes) {
-      const id = `hash:${h.toLowerCase()}`;
-      node(id, 'hash', r);
-      edge(onHost, id, 'has-file', r);
+    if (r.files.length || r.hashes.length) {
+      const onWrite = kind === 'exploit' || kind === 'webshell';
+      const onHost = r.victim && onWrite ? victim : actor;
+      for (let j = 0; j < r.files.length; j++) edge(onHost, node(`file:${r.files[j]}`, 'file', r), onWrite ? 'wrote' : kind === 'av' ? 'detected' : 'ran', r);
+      for (let j = 0; j < r.hashes.length; j++) edge(onHost, node(`hash:${r.hashes[j].toLowerCase()}`, 'hash', r), 'has-file', r);
     }
   }
-  return { nodes: [...nodes.values()], edges: [...edges.values()], inferred: res.inferred };
+  return { nodes, edges: edgeList, inferred: res.inferred };
 }

@@ -11,7 +11,7 @@ import type { Finding, Severity } from '../core/finding.js';
 import { maxSeverity } from '../core/finding.js';
 import type { HomeNet } from '../core/homenet.js';
 import type { AlertSpec, CompromisedEntry, HostEntry, Incident } from '../incident/types.js';
-import { analyze, DEFAULT_GROUP_OPTIONS, groupRecs, isIncident, linkKeys, type Analysis, type GroupOptions } from './chain.js';
+import { analyze, DEFAULT_GROUP_OPTIONS, groupRecs, isIncident, linkKeys, mayBeIncident, type Analysis, type GroupOptions } from './chain.js';
 import { techniqueName } from './classify.js';
 import type { EntitySnapshot } from './entities.js';
 import { buildGraph, buildRecs, Resolver, type EntityGraph, type Rec } from './graph.js';
@@ -62,6 +62,7 @@ export function investigateAll(input: InvestigateInput): InvestigationResult {
   for (let round = 0; pending.length && round < 4; round++) {
     const next: Rec[] = [];
     for (const g of pending) {
+      if (!mayBeIncident(g)) continue; // could not stand as an incident: its findings stay findings
       let an = analyze(g, res, input.entities);
       if (an.peripheral.length) {
         const drop = new Set(an.peripheral.map((h) => h.key));

@@ -27,3 +27,28 @@ test('RDP logons name the local computer as workstation: the client address is n
   c.observe(logon('4624', 'APP-SRV01', 'APP-SRV01', '80.66.1.5', '3'));
   assert.deepEqual(c.snapshot().hosts['APP-SRV01']?.map((l) => l.ip), ['80.66.1.5']);
 });
+
+function conn(src: string, dst: string, t: number): SpoorEvent {
+  return { '@timestamp': t, 'event.dataset': 'conn', ref: { evidence: 'E2', frame: t }, 'source.ip': src, 'destination.ip': dst, 'destination.port': 443, 'conn.state': 'SF' };
+}
+
+test('contacts: counted per outside address and source, capped, and a snapshot never changes after later events', () => {
+  const c = new EntityCollector(new HomeNet(['10.0.0.0/8']), { maxContactSrcsPerDst: 2 });
+  c.observe(conn('10.0.0.1', '203.0.113.9', 5));
+  c.observe(conn('10.0.0.1', '203.0.113.9', 3));
+  c.observe(conn('10.0.0.2', '203.0.113.9', 7));
+  c.observe(conn('10.0.0.3', '203.0.113.9', 8)); // over the per-destination cap
+  c.observe(conn('203.0.113.9', '10.0.0.1', 9)); // inbound: an exposure, not a contact
+  const s1 = c.snapshot();
+  assert.deepEqual(s1.contacts['203.0.113.9'].map((r) => [r.src, r.first, r.last, r.count]), [['10.0.0.1', 3, 5, 2], ['10.0.0.2', 7, 7, 1]]);
+  assert.equal(s1.dropped, 1);
+  assert.deepEqual(Object.keys(s1.contacts), ['203.0.113.9']);
+  assert.equal(s1.exposed['10.0.0.1'][0].port, 443);
+  c.observe(conn('10.0.0.1', '203.0.113.9', 1));
+  c.observe(conn('10.0.0.4', '198.51.100.1', 2));
+  const s2 = c.snapshot();
+  assert.deepEqual(s1.contacts['203.0.113.9'].map((r) => [r.first, r.count]), [[3, 2], [7, 1]]);
+  assert.equal(s1.contacts['198.51.100.1'], undefined);
+  assert.deepEqual(s2.contacts['203.0.113.9'].map((r) => [r.first, r.count]), [[1, 3], [7, 1]]);
+  assert.equal(s2.contacts['198.51.100.1'][0].src, '10.0.0.4');
+});
