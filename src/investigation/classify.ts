@@ -78,6 +78,7 @@ export interface Classified {
 
 const has = (ids: string[], ...prefixes: string[]) => ids.some((a) => prefixes.some((p) => a === p || a.startsWith(p + '.')));
 
+/** Everything this reads must be in classifyCached()'s key (graph.ts). */
 export function classify(f: Finding): Classified {
   const ids = Array.isArray(f.attack) ? f.attack.filter((a) => typeof a === 'string').map((a) => a.toUpperCase()) : [];
   const det = typeof f.detector === 'string' ? f.detector.toLowerCase() : '';
@@ -99,7 +100,10 @@ export function classify(f: Finding): Classified {
   if (has(ids, 'T1505') || /webshell/.test(det)) return r('webshell', pick('T1505'));
   if (has(ids, 'T1569', 'T1543') || /service|psexec/.test(det)) return r('service', pick('T1569', 'T1543'));
   const targets = Array.isArray(facts.targets) ? facts.targets : null;
-  if (side !== 'host' && /sweep|lateral|ntlm/.test(det)) return r(success && !/sweep/.test(det) ? 'lateral-auth' : 'sweep', pick('T1021', 'T1550', 'T1078', 'T1110'));
+  // A sweep (no single destination) stays a sweep even when one of its targets later accepted a logon:
+  // that logon is a finding of its own.
+  const sweepish = /sweep/.test(det) || facts.kind === 'sweep' || !f.dst;
+  if (side !== 'host' && /sweep|lateral|ntlm/.test(det)) return r(success && !sweepish ? 'lateral-auth' : 'sweep', pick('T1021', 'T1550', 'T1078', 'T1110'));
   if (has(ids, 'T1110') || /brute|spray|guess/.test(det)) return r(success ? 'logon' : 'bruteforce', pick('T1110'));
   if (has(ids, 'T1021', 'T1550', 'T1078') && side !== 'host') {
     if (success && !/sweep/.test(det)) return r('lateral-auth', pick('T1021', 'T1550', 'T1078'));

@@ -316,10 +316,15 @@ const URI_FILE_FACT = ['uri_file'];
 const NONE: string[] = [];
 
 const classCache = new Map<string, Classified>();
-/** classify() memoised on what it reads (detector, ATT&CK ids, outcome, whether facts.targets is a list). */
+/**
+ * classify() memoised on everything it reads: detector, ATT&CK ids, outcome, whether facts.targets
+ * is a list, facts.kind, and whether the finding has a destination. Keep in step with classify().
+ */
 function classifyCached(f: Finding): Classified {
   const det = typeof f.detector === 'string' ? f.detector : '';
-  let key = det + '\u0001' + (typeof f.outcome === 'string' ? f.outcome : '') + '\u0001' + (f.facts && typeof f.facts === 'object' && Array.isArray((f.facts as Record<string, unknown>).targets) ? '1' : '0');
+  const facts = f.facts && typeof f.facts === 'object' ? (f.facts as Record<string, unknown>) : undefined;
+  let key = det + '\u0001' + (typeof f.outcome === 'string' ? f.outcome : '') + '\u0001' + (facts && Array.isArray(facts.targets) ? '1' : '0');
+  key += '\u0001' + (typeof facts?.kind === 'string' ? facts.kind : '') + '\u0001' + (f.dst ? '1' : '0');
   const ids = f.attack;
   if (Array.isArray(ids)) for (let i = 0; i < ids.length; i++) key += '\u0001' + (typeof ids[i] === 'string' ? ids[i] : '');
   let c = classCache.get(key);

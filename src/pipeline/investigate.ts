@@ -26,6 +26,7 @@ import { EntityCollector, graphRows, investigateAll, parseAlert } from '../inves
 import { writeReports } from '../render/index.js';
 import type { CaseConfig } from './config.js';
 import { DetectorHub } from './detect.js';
+import { attachExcerpts } from './excerpts.js';
 import type { Logger } from './log.js';
 import { SPOOR_VERSION } from './version.js';
 
@@ -189,6 +190,7 @@ async function runCase(opts: InvestigateOptions, store: CaseStore, caseDir: stri
     tz: config.tz,
     hostMap: config.hosts,
   });
+  await attachExcerpts(incidents, store, evidence);
   const rows = graphRows(graph);
   await store.putRows('entities', rows.entities);
   await store.putRows('edges', rows.edges);

@@ -52,3 +52,15 @@ test('contacts: counted per outside address and source, capped, and a snapshot n
   assert.deepEqual(s2.contacts['203.0.113.9'].map((r) => [r.first, r.count]), [[1, 3], [7, 1]]);
   assert.equal(s2.contacts['198.51.100.1'][0].src, '10.0.0.4');
 });
+
+test('a sweep and a logon from the same detector are told apart (the classification cache keys on what classify reads)', async () => {
+  const { investigateAll } = await import('../../src/investigation/index.js');
+  const t0 = Date.UTC(2024, 5, 12, 3, 20);
+  const base = { detector: 'net.lateral', attack: ['T1021.002'], severity: 'high' as const, outcome: 'succeeded' as const, confidence: 0.9, src: '80.66.1.15', summary: { en: 'x', zh: 'x' } };
+  const sweep = { ...base, id: 'net.lateral-1', first: t0, last: t0 + 10_000, host: '80.66.1.15', evidence: [{ evidence: 'E1', frame: 1 }], facts: { kind: 'sweep', sampleHosts: ['80.66.1.1', '80.66.1.2', '80.66.1.5'] } };
+  const auth = { ...base, id: 'net.lateral-2', first: t0 + 34_000, last: t0 + 40_000, dst: '80.66.1.5', host: '80.66.1.5', evidence: [{ evidence: 'E1', frame: 9 }], facts: { kind: 'admin-share' } };
+  const { graph } = investigateAll({ findings: [sweep, auth], homeNet: new HomeNet(['80.66.1.0/24']), tz: 'UTC' });
+  const kindsOf = (id: string) => new Set(graph.edges.filter((e) => e.findings.includes(id)).map((e) => e.kind));
+  assert.deepEqual([...kindsOf('net.lateral-1')], ['swept']);
+  assert.deepEqual([...kindsOf('net.lateral-2')], ['authenticated-to']);
+});
