@@ -176,6 +176,7 @@ export const accountManipulation: DetectorModule = {
     const changes: Change[] = [];
     let dropped = 0;
     return hostDetector(ctx, ID, {
+      codes: new Set(Object.keys(TEXT)),
       observe(e: SpoorEvent, state: HostState) {
         if (!isSecurity(e)) return;
         const c = code(e);

@@ -18,15 +18,20 @@ export function hostDetector(ctx: DetectorContext, id: string, spec: HostDetecto
   const me = Symbol(id);
   const { state, feeds } = hostState(ctx, me);
   let errors = 0;
+  const codes = spec.codes;
+  const look = spec.observe;
   return {
     id,
     datasets: ['evtx'],
     observe(e: SpoorEvent): void {
       if (e['event.dataset'] !== 'evtx') return;
+      // Detectors that only read the shared state, or that do not handle this event code,
+      // return before any per-event work.
+      if (!feeds && (!look || (codes && !codes.has(e['event.code'] as string)))) return;
       try {
         if (feeds) state.observe(e);
-        if (!spec.observe || (spec.codes && !spec.codes.has(e['event.code'] as string))) return;
-        spec.observe(e, state);
+        if (!look || (codes && !codes.has(e['event.code'] as string))) return;
+        spec.observe!(e, state);
       } catch {
         // A record we cannot interpret is skipped; detectors never stop the pipeline.
         errors++;

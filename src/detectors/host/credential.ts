@@ -17,6 +17,8 @@ import type { HostState } from './state.js';
 import { baseName, code, field, hostKey, hostOf, isMachineAccount, isSecurity, isSysmon } from './util.js';
 
 export const ID = 'host.credential-access';
+/** Event codes this detector examines (the rest only feed the shared state). */
+const CODES: ReadonlySet<string> = new Set(['1', '10', '11', '4688', '4656', '4663', '4662', '4673', '4674', '4703']);
 export const CREDENTIAL_DEFAULTS = { sensitivePrivilegeUses: 4 };
 
 const LSASS_ACCESS = new Set(['0x1010', '0x1410', '0x1438', '0x143a', '0x1418', '0x1f0fff', '0x1f1fff', '0x1f2fff', '0x1f3fff', '0x1fffff', '0x40', '0x10', '0x1038', '0x1418', '0x0810', '0x810']);
@@ -39,6 +41,7 @@ export const credentialAccess: DetectorModule = {
       }
     };
     return hostDetector(ctx, ID, {
+      codes: CODES,
       observe(e: SpoorEvent, state: HostState) {
         const c = code(e);
         if (isSysmon(e)) {

@@ -48,6 +48,7 @@ export const avAlert: DetectorModule = {
     const agg = new HitAggregator(ID);
     const blocked = new Set<string>();
     return hostDetector(ctx, ID, {
+      codes: new Set(['1006', '1007', '1008', '1015', '1116', '1117', '1118', '1119']),
       observe(e: SpoorEvent, state: HostState) {
         if (provider(e) !== DEFENDER) return;
         const c = code(e);

@@ -22,6 +22,7 @@ export const defenseEvasion: DetectorModule = {
   create(ctx: DetectorContext) {
     const agg = new HitAggregator(ID);
     return hostDetector(ctx, ID, {
+      codes: new Set(['1102', '104', '7040', '7036', '4719', '5001', '5007']),
       observe(e: SpoorEvent, state: HostState) {
         const c = code(e);
         const p = provider(e);

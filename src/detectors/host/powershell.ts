@@ -70,13 +70,74 @@ export const PS_RULES: PsRule[] = [
   P('ps-printer-port', ['T1068'], 'high', 'printer port set to a file path (spooler privilege escalation)', '打印端口指向文件（打印服务提权）', /add-printerport\s.*-name\s+["']?[a-z]:\\/),
 ];
 
+/**
+ * Literal pre-check per rule: every match of the rule's regex contains at least
+ * one of these strings (checked with indexOf on the lower-cased text before the
+ * regex runs; large script blocks make the regexes the dominant cost). A rule
+ * without an entry always runs its regex.
+ */
+const PS_LITERALS: Record<string, readonly string[]> = {
+  'ps-mimikatz': ['invoke-', 'sekurlsa::', 'lsadump::', 'kerberos::', 'dumpcreds', 'out-minidump'],
+  'ps-amsi-bypass': ['amsi'],
+  'ps-reflection': ['reflection.assembly]::load', 'virtualalloc', 'getdelegateforfunctionpointer', 'getprocaddress', 'createremotethread', 'writeprocessmemory', 'invoke-', 'definedynamicassembly'],
+  'ps-download': ['net.webclient', 'download', 'invoke-webrequest', 'iwr', 'invoke-restmethod', 'start-bitstransfer', 'msxml2.xmlhttp', 'winhttp.winhttprequest'],
+  'ps-encoded': ['frombase64string', '-e', 'io.compression.', '-bxor', '[char]'],
+  'ps-offensive': ['powersploit', 'invoke-', 'get-gpppassword', 'get-keystrokes', 'get-timedscreenshot', 'powercat', 'nishang', 'empire', 'find-localadminaccess'],
+  'ps-kerberoast': ['invoke-kerberoast', 'kerberosrequestorsecuritytoken', 'requestserviceticket'],
+  'ps-wmi-subscription': ['__eventfilter', 'commandlineeventconsumer', 'activescripteventconsumer', '__filtertoconsumerbinding', 'register-wmievent'],
+  'ps-service': ['new-service', '-binarypathname', 'create', 'config', 'failure'],
+  'ps-task': ['register-scheduledtask', 'new-scheduledtaskaction', '/create'],
+  'ps-runkey': ['currentversion\\run'],
+  'ps-bits': ['start-bitstransfer', 'add-bitsfile', 'bitsadmin'],
+  'ps-defender': ['set-mppreference', 'add-mppreference', 'set-netfirewallprofile'],
+  'ps-clear-log': ['clear-eventlog', 'remove-eventlog', 'wevtutil', '.clearlog('],
+  'ps-dcom': ['gettypefromprogid(', 'gettypefromclsid('],
+  'ps-remoting': ['-computername'],
+  'ps-ssh-server': ['openssh.server', 'sshd'],
+  'ps-downgrade': ['engineversion=2', '-v'],
+  'ps-hidden': ['hidden', '-noni'],
+  'ps-ad-discovery': ['get-ad', '[adsisearcher]', 'directorysearcher', 'get-net', 'get-domain', 'serviceprincipalname=', 'activedirectory.'],
+  'ps-local-discovery': ['get-local', 'win32_useraccount', 'win32_group'],
+  'ps-printer-port': ['add-printerport'],
+};
+
+/** All literals, longest first, in one alternation: one left-to-right pass finds which occur. */
+const ALL_LITERALS = [...new Set(Object.values(PS_LITERALS).flat())].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
+const LITERAL_RE = new RegExp(ALL_LITERALS.map((x) => x.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')).join('|'), 'g');
+
+/**
+ * Literals present in `lower`. Every position is tried (the scan resumes one
+ * character after each match), and at a position the longest literal wins, so
+ * a literal occurs iff it is a prefix of some reported match.
+ */
+function presentLiterals(lower: string): Set<string> {
+  const found = new Set<string>();
+  LITERAL_RE.lastIndex = 0;
+  for (let m = LITERAL_RE.exec(lower); m; m = LITERAL_RE.exec(lower)) {
+    found.add(m[0]);
+    LITERAL_RE.lastIndex = m.index + 1;
+  }
+  const present = new Set<string>();
+  for (const f of found) for (const x of ALL_LITERALS) if (x.length <= f.length && f.startsWith(x)) present.add(x);
+  return present;
+}
+
+function mayMatch(rule: string, present: Set<string>): boolean {
+  const lits = PS_LITERALS[rule];
+  if (!lits) return true;
+  for (const x of lits) if (present.has(x)) return true;
+  return false;
+}
+
 /** Match PowerShell text against the rules; `process` restricts to rules that apply to command lines. */
 export function matchPowerShell(text: string, opts: { process?: boolean; discovery?: boolean } = {}): { rule: PsRule; excerpt: string }[] {
   const l = text.toLowerCase();
   const out: { rule: PsRule; excerpt: string }[] = [];
+  const present = presentLiterals(l);
   for (const r of PS_RULES) {
     if (opts.process && r.scriptOnly) continue;
     if (r.discovery && opts.discovery === false) continue;
+    if (!mayMatch(r.rule, present)) continue;
     const m = r.re.exec(l);
     if (!m) continue;
     const a = Math.max(0, m.index - 60);

@@ -107,6 +107,9 @@ export interface LogonSessionsOptions {
 
 const ACCOUNT_CODES = new Set(['4720', '4722', '4723', '4724', '4725', '4726', '4738', '4740', '4767', '4781', '4728', '4732', '4756', '4729', '4733', '4757', '4794']);
 
+/** Every event code LogonSessions.observe() acts on (all other events are ignored by it). */
+export const SESSION_CODES: ReadonlySet<string> = new Set([...ACCOUNT_CODES, '4624', '4634', '4647', '4672', '4778', '4688', '4697', '4698', '4702', '4648', '4719', '1102', '1']);
+
 export class LogonSessions {
   private readonly map = new Map<string, LogonSession>();
   private readonly maxSessions: number;

@@ -10,7 +10,7 @@
 import type { EvidenceRef, SpoorEvent } from '../../core/event.js';
 import type { DetectorContext } from '../../core/finding.js';
 import { settingsFor } from '../../core/finding.js';
-import { LogonSessions } from './sessions.js';
+import { LogonSessions, SESSION_CODES } from './sessions.js';
 import {
   CappedCounter,
   code,
@@ -300,6 +300,9 @@ export class ExplicitAgg {
   }
 }
 
+/** Event codes HostState.observe() acts on (its own and those of LogonSessions). */
+export const STATE_CODES: ReadonlySet<string> = new Set([...SESSION_CODES, '4625', '4771', '4768', '4776', '4624', '4648', '18456', '140', '1149', '21', '25']);
+
 const MAX_AGGS = 20_000;
 const MAX_GROUPS = 20_000;
 
@@ -336,6 +339,8 @@ export class HostState {
 
   observe(e: SpoorEvent): void {
     this.events++;
+    // most events (Sysmon, PowerShell, system noise) touch no shared structure: leave before any other work
+    if (!STATE_CODES.has(e['event.code'] as string)) return;
     this.sessions.observe(e);
     const c = code(e);
     if (isSecurity(e)) {
