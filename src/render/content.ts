@@ -10,7 +10,7 @@ import type { Block, Inline } from './doc.js';
 import { defang } from './escape.js';
 import { HARDENING_ACTIONS, L, OUTCOME, PRIORITY, ROLE, SEVERITY, actionName, linkKind, type Lang } from './labels.js';
 import { chainSvg, timelineSvg } from './svg.js';
-import { formatShort, formatTime, zoneLabel } from './time.js';
+import { formatShort, formatTime, localizeTimes, zoneLabel } from './time.js';
 
 export interface ContentOptions {
   /** Include SVG figures (HTML). */
@@ -110,6 +110,8 @@ function isHardening(r: Recommendation): boolean {
 export function buildReport(file: IncidentFile, lang: Lang, opts: ContentOptions): Block[] {
   const l = L[lang];
   const tz = file.case?.tz || 'UTC';
+  /** Evidence-derived prose with its UTC times shown in the case zone. */
+  const tx = (text: string): string => localizeTimes(text, tz);
   const names = evidenceNames(file);
   const T = (t: string | null | undefined) => formatTime(t ?? null, tz);
   const C = lang === 'zh' ? '：' : ': ';
@@ -163,7 +165,7 @@ export function buildReport(file: IncidentFile, lang: Lang, opts: ContentOptions
         items: top.map((f) => [
           { b: `[${SEVERITY[lang][f.severity] ?? f.severity}/${OUTCOME[lang][f.outcome] ?? f.outcome}]` },
           ` ${T(f.first)} `,
-          f.summary?.[lang] ?? '',
+          tx(f.summary?.[lang] ?? ''),
           lang === 'zh' ? '（证据：' : ' (evidence: ',
           ...refsInline(f.evidence, names, lang, 3),
           lang === 'zh' ? '）' : ')',
@@ -199,7 +201,7 @@ export function buildReport(file: IncidentFile, lang: Lang, opts: ContentOptions
       h(incidents.length > 1 ? 4 : 3, `${lang === 'zh' ? '2.' : '2.'}${stepNo} ${st.title?.[lang] ?? ''}`);
       const items: Inline[] = [];
       if (st.query) items.push([{ b: `${l.stepQuery}${C}` }, { code: st.query }]);
-      items.push([{ b: `${l.stepFound}${C}` }, st.found?.[lang] ?? '']);
+      items.push([{ b: `${l.stepFound}${C}` }, tx(st.found?.[lang] ?? '')]);
       items.push([{ b: `${l.stepEvidence}${C}` }, ...refsInline(st.evidence, names, lang)]);
       out.push({ kind: 'ul', items });
       const ex = (st.excerpts ?? []).slice(0, 6).map((e) => (e.length > MAX_EXCERPT ? e.slice(0, MAX_EXCERPT) + ' …' : e));
@@ -215,7 +217,7 @@ export function buildReport(file: IncidentFile, lang: Lang, opts: ContentOptions
     const top = sortedFindings(file).slice(0, 15);
     for (const f of top) {
       stepNo++;
-      h(3, `2.${stepNo} ${f.summary?.[lang] ?? f.id}`);
+      h(3, `2.${stepNo} ${tx(f.summary?.[lang] ?? f.id)}`);
       out.push({
         kind: 'ul',
         items: [
@@ -233,7 +235,7 @@ export function buildReport(file: IncidentFile, lang: Lang, opts: ContentOptions
   if (!incidents.length) p([l.none]);
   incidents.forEach((inc) => {
     if (incidents.length > 1) h(3, inc.title?.[lang] ?? inc.id);
-    p([inc.root_cause?.[lang] ?? '']);
+    p([tx(inc.root_cause?.[lang] ?? '')]);
     const chain = [...(inc.chain ?? [])].sort((a, b) => a.time.localeCompare(b.time));
     if (chain.length) {
       h(incidents.length > 1 ? 4 : 3, l.chainTable);
@@ -269,7 +271,7 @@ export function buildReport(file: IncidentFile, lang: Lang, opts: ContentOptions
     p([
       { b: `4.${recNo} ` },
       lang === 'zh' ? prio : prio.replace('【', '[').replace('】', '] '),
-      r.text?.[lang] ?? '',
+      tx(r.text?.[lang] ?? ''),
       lang === 'zh' ? `（${actionName(r.action, lang)}，${l.target}：` : ` (${actionName(r.action, lang)}, ${l.target}: `,
       { code: r.target },
       lang === 'zh' ? '）' : ')',
@@ -284,7 +286,7 @@ export function buildReport(file: IncidentFile, lang: Lang, opts: ContentOptions
   if (hardening.length) {
     out.push({
       kind: 'ol',
-      items: hardening.map((r) => [r.text?.[lang] ?? '', lang === 'zh' ? `（${l.target}：` : ` (${l.target}: `, { code: r.target }, lang === 'zh' ? '）' : ')']),
+      items: hardening.map((r) => [tx(r.text?.[lang] ?? ''), lang === 'zh' ? `（${l.target}：` : ` (${l.target}: `, { code: r.target }, lang === 'zh' ? '）' : ')']),
     });
   } else p([l.noHardening]);
 
@@ -297,7 +299,7 @@ export function buildReport(file: IncidentFile, lang: Lang, opts: ContentOptions
     items.push([`${l.c2}${C}`, ...listOrNone(inc.c2 ?? [], lang)]);
     if (inc.entry) items.push([`${l.entry}${C}`, l.entryText(inc.entry.from, T(inc.entry.time), techLabel(inc.entry.technique, lang), inc.entry.host)]);
     out.push({ kind: 'ul', items });
-    p([inc.root_cause?.[lang] ?? '']);
+    p([tx(inc.root_cause?.[lang] ?? '')]);
   }
 
   h(3, l.s5_3);
@@ -319,7 +321,7 @@ export function buildReport(file: IncidentFile, lang: Lang, opts: ContentOptions
           if (t.src && t.dst) where.push(' → ');
           if (t.dst) where.push(t.src ? { code: t.dst } : `→ `, ...(t.src ? [] : [{ code: t.dst }]));
         }
-        return [[formatShort(t.time, tz)], [techLabel(t.technique, lang)], where.length ? where : ['—'], [t.text?.[lang] ?? ''], refsInline(t.evidence, names, lang, 3)];
+        return [[formatShort(t.time, tz)], [techLabel(t.technique, lang)], where.length ? where : ['—'], [tx(t.text?.[lang] ?? '')], refsInline(t.evidence, names, lang, 3)];
       }),
     });
   });
@@ -389,7 +391,7 @@ export function buildReport(file: IncidentFile, lang: Lang, opts: ContentOptions
         [{ code: f.detector }],
         [SEVERITY[lang][f.severity] ?? f.severity],
         [OUTCOME[lang][f.outcome] ?? f.outcome],
-        [f.summary?.[lang] ?? ''],
+        [tx(f.summary?.[lang] ?? '')],
         refsInline(f.evidence, names, lang, 3),
       ]),
     });

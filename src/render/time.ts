@@ -93,3 +93,14 @@ export function zoneLabel(tz: string, at?: string | number | null): string {
   const p = zonedParts(at ?? Date.now(), tz);
   return zoneText(tz, p ? p.offset : 'UTC');
 }
+
+const ISO_IN_TEXT = /\b(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?Z\b/g;
+
+/**
+ * Free text from detectors and the investigation names times in UTC (ISO 8601 with `Z`);
+ * show them in the report's zone like every other time (the zone is named in the header).
+ */
+export function localizeTimes(text: string, tz: string): string {
+  if (!text || text.indexOf('Z') < 0) return text;
+  return text.replace(ISO_IN_TEXT, (m) => formatShort(m, tz) || m);
+}

@@ -207,3 +207,10 @@ test('renderers tolerate sparse input', () => {
   assert.deepEqual(tagProblems(renderHtml(f)), []);
   void HOSTILE;
 });
+
+test('UTC times inside evidence-derived prose are shown in the case time zone', async () => {
+  const { localizeTimes } = await import('../../src/render/time.js');
+  assert.equal(localizeTimes('session started 2024-06-03T19:36:12Z from 198.51.100.23', 'Asia/Shanghai'), 'session started 2024-06-04 03:36:12 from 198.51.100.23');
+  assert.equal(localizeTimes('between 2024-06-03T17:10:00.662Z and 2024-06-03T19:36:08Z', 'UTC'), 'between 2024-06-03 17:10:00 and 2024-06-03 19:36:08');
+  assert.equal(localizeTimes('no time here: 2024-06-03 and T19Z', 'Asia/Shanghai'), 'no time here: 2024-06-03 and T19Z');
+});
