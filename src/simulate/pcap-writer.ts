@@ -11,6 +11,7 @@
  * streamed: the buffer is flushed up to a watermark (`advance`), and file output is
  * chunked, so memory stays bounded whatever the capture size.
  */
+import { TimeHeap } from './heap.js';
 import { openSync, writeSync, closeSync } from 'node:fs';
 import { Rng } from './rng.js';
 
@@ -122,51 +123,23 @@ function pcapngBlock(type: number, body: Buffer): Buffer {
 
 /** Min-heap of frames by timestamp; writes in order up to a watermark. */
 export class OrderedSink {
-  private heap: { ts: number; seq: number; frame: Buffer }[] = [];
-  private seq = 0;
+  private readonly heap = new TimeHeap<Buffer>();
   private lastWritten = -Infinity;
   constructor(readonly out: CaptureFile) {}
   push(tsUs: number, frame: Buffer) {
     if (tsUs < this.lastWritten) tsUs = this.lastWritten; // never write backwards in time
-    const h = this.heap;
-    h.push({ ts: tsUs, seq: this.seq++, frame });
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (less(h[i], h[p])) { [h[i], h[p]] = [h[p], h[i]]; i = p; } else break;
-    }
-  }
-  private pop() {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop()!;
-    if (h.length) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1, r = l + 1;
-        let m = i;
-        if (l < h.length && less(h[l], h[m])) m = l;
-        if (r < h.length && less(h[r], h[m])) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m], h[i]]; i = m;
-      }
-    }
-    return top;
+    this.heap.push(tsUs, frame);
   }
   /** Write every buffered frame with ts < tsUs. */
   advance(tsUs: number) {
-    while (this.heap.length && this.heap[0].ts < tsUs) {
-      const f = this.pop();
-      this.lastWritten = f.ts;
-      this.out.write(f.ts, f.frame);
+    while (this.heap.peekTime() < tsUs) {
+      const f = this.heap.pop()!;
+      this.lastWritten = f.t;
+      this.out.write(f.t, f.v);
     }
   }
-  get pending() { return this.heap.length; }
+  get pending() { return this.heap.size; }
   close() { this.advance(Infinity); this.out.close(); }
-}
-function less(a: { ts: number; seq: number }, b: { ts: number; seq: number }) {
-  return a.ts < b.ts || (a.ts === b.ts && a.seq < b.seq);
 }
 
 // ---------------------------------------------------------------- packet builders

@@ -3,6 +3,7 @@
  * writer in time order while streaming, and Windows event builders with the field
  * layouts Windows Server 2008 R2 writes.
  */
+import { TimeHeap } from '../heap.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EvtxWriter, type EvtxEvent, type EvtxValue } from '../evtx-writer.js';
@@ -74,48 +75,21 @@ export function params<T extends object>(defaults: T, given?: Record<string, unk
 
 /** Jobs run in time order; writers are flushed as time advances (bounded memory). */
 export class Timeline {
-  private heap: { t: number; n: number; fn: () => void }[] = [];
-  private n = 0;
+  private readonly heap = new TimeHeap<() => void>();
   now = -Infinity;
   constructor(private onAdvance: (t: number) => void = () => {}) {}
   at(t: number, fn: () => void) {
-    const h = this.heap;
-    h.push({ t, n: this.n++, fn });
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (lt(h[i], h[p])) { [h[i], h[p]] = [h[p], h[i]]; i = p; } else break;
-    }
-  }
-  private pop() {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop()!;
-    if (h.length) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1, r = l + 1;
-        let m = i;
-        if (l < h.length && lt(h[l], h[m])) m = l;
-        if (r < h.length && lt(h[r], h[m])) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m], h[i]]; i = m;
-      }
-    }
-    return top;
+    this.heap.push(t, fn);
   }
   run() {
     let sinceFlush = 0;
-    while (this.heap.length) {
-      const j = this.pop();
+    for (let j = this.heap.pop(); j; j = this.heap.pop()) {
       this.now = j.t;
-      j.fn();
+      j.v();
       if (++sinceFlush >= 256) { this.onAdvance(j.t); sinceFlush = 0; }
     }
   }
 }
-function lt(a: { t: number; n: number }, b: { t: number; n: number }) { return a.t < b.t || (a.t === b.t && a.n < b.n); }
 
 // ---------------------------------------------------------------- evidence set
 
