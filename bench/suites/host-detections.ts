@@ -14,12 +14,13 @@
  * shared state then pay for feeding it, so the per-detector sum exceeds the
  * shared total).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { hostDetectors } from '../../src/detectors/host/index.js';
 import { HomeNet } from '../../src/core/homenet.js';
 import type { SpoorEvent } from '../../src/core/event.js';
+import { filesUnder, isEvtxPath } from '../../test/support/files.js';
 
 interface Ctx {
   corpus: string;
@@ -29,27 +30,6 @@ interface Ctx {
 }
 
 type Parse = (buf: Buffer, id: string, sink?: (p: unknown) => void) => SpoorEvent[];
-
-function walk(dir: string, out: string[] = []): string[] {
-  let names: string[] = [];
-  try {
-    names = readdirSync(dir).sort();
-  } catch {
-    return out;
-  }
-  for (const n of names) {
-    const p = join(dir, n);
-    let st;
-    try {
-      st = statSync(p);
-    } catch {
-      continue;
-    }
-    if (st.isDirectory()) walk(p, out);
-    else if (n.toLowerCase().endsWith('.evtx')) out.push(p);
-  }
-  return out;
-}
 
 function cpuMs(): number {
   const u = process.cpuUsage();
@@ -65,7 +45,7 @@ export default {
     } catch (err) {
       return `# host detections\n\nEVTX reader not available: ${String(err)}\n`;
     }
-    const files = [...walk(join(ctx.corpus, 'deepbluecli/evtx')), ...walk(join(ctx.corpus, 'evtx-attack-samples')), ...walk(join(ctx.corpus, 'hayabusa-sample-evtx'))];
+    const files = [...filesUnder(join(ctx.corpus, 'deepbluecli/evtx'), isEvtxPath), ...filesUnder(join(ctx.corpus, 'evtx-attack-samples'), isEvtxPath), ...filesUnder(join(ctx.corpus, 'hayabusa-sample-evtx'), isEvtxPath)];
     if (!files.length) return '# host detections\n\nCorpus not found.\n';
     const bufs = files.map((f) => readFileSync(f));
     const bytes = bufs.reduce((n, b) => n + b.length, 0);

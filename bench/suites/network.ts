@@ -26,27 +26,20 @@
  * 7.3× tshark conv, 228 MiB peak), all analyzers 3.15 s (8.2×). tshark runs `-q -z conv,tcp` (its connection table) and a field
  * extraction of HTTP/DNS/TLS/SMB2.
  */
-import { closeSync, existsSync, openSync, readFileSync, readdirSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { filesUnder } from '../../test/support/files.js';
 
-function walk(dir: string, out: string[] = []): string[] {
-  if (!existsSync(dir)) return out;
-  for (const n of readdirSync(dir)) {
-    const p = join(dir, n);
-    if (statSync(p).isDirectory()) walk(p, out);
-    else if (/\.(pcap|cap)$/i.test(n)) out.push(p);
-  }
-  return out;
-}
+const isCapPath = (p: string): boolean => /\.(pcap|cap)$/i.test(p);
 
 /**
  * Concatenate little-endian µs Ethernet pcaps, shifting time so the result is
  * monotonic and files never share a connection. Streams to disk (bounded memory).
  */
 export function buildMixed(corpus: string, target: number, out: string): { bytes: number; packets: number } {
-  const files = [...walk(join(corpus, 'zeek', 'Traces')), ...walk(join(corpus, 'suricata-verify')), ...walk(join(corpus, 'community-pcaps'))].sort();
+  const files = [...filesUnder(join(corpus, 'zeek', 'Traces'), isCapPath), ...filesUnder(join(corpus, 'suricata-verify'), isCapPath), ...filesUnder(join(corpus, 'community-pcaps'), isCapPath)].sort();
   const srcs: Buffer[] = [];
   for (const f of files) {
     const b = readFileSync(f);

@@ -5,11 +5,12 @@
  * (the anchors, Rust) cannot be installed here (no cargo/binaries, no network
  * downloads of tools), so their published figures are quoted, not measured.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEvtxBuffer } from '../../src/readers/evtx/index.js';
 import { Worker } from 'node:worker_threads';
 import { loadSigmaRules, SigmaEngine } from '../../src/sigma/index.js';
+import { filesUnder } from '../../test/support/files.js';
 
 /**
  * Files dealt over `n` worker threads (as `spoor hunt --workers n`): each loads the rules
@@ -65,17 +66,6 @@ interface Ctx {
   quick: boolean;
 }
 
-function walk(dir: string, pred: (f: string) => boolean, out: string[] = []): string[] {
-  if (!existsSync(dir)) return out;
-  for (const e of readdirSync(dir).sort()) {
-    const p = join(dir, e);
-    const st = statSync(p);
-    if (st.isDirectory()) walk(p, pred, out);
-    else if (pred(p)) out.push(p);
-  }
-  return out;
-}
-
 export default {
   name: 'sigma',
   async run(ctx: Ctx): Promise<string> {
@@ -84,13 +74,13 @@ export default {
     const ruleFiles: string[] = [];
     for (const d of readdirSync(sigmaDir)) {
       if (!d.startsWith('rules')) continue;
-      for (const f of walk(join(sigmaDir, d), (x) => /\.ya?ml$/.test(x))) if (/^\s*product:\s*windows\s*$/m.test(readFileSync(f, 'utf8'))) ruleFiles.push(f);
+      for (const f of filesUnder(join(sigmaDir, d), (x) => /\.ya?ml$/.test(x))) if (/^\s*product:\s*windows\s*$/m.test(readFileSync(f, 'utf8'))) ruleFiles.push(f);
     }
     const t0 = performance.now();
     const { rules, unsupported } = loadSigmaRules(ruleFiles);
     const loadMs = performance.now() - t0;
 
-    let files = walk(ctx.corpus, (f) => /\.evtx$/i.test(f));
+    let files = filesUnder(ctx.corpus, (f) => /\.evtx$/i.test(f));
     if (ctx.quick) files = files.filter((_, i) => i % 4 === 0);
     const bufs = files.map((f) => readFileSync(f));
     const mb = bufs.reduce((a, b) => a + b.length, 0) / 1e6;

@@ -14,12 +14,13 @@
  * <corpus>_<tactic>_pct, off_tactic_findings, off_tactic_suspect, files,
  * findings, unreadable_files, seconds.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { hostDetectors, tacticsOf } from '../../src/detectors/host/index.js';
 import { HomeNet } from '../../src/core/homenet.js';
 import { severityRank, type Finding } from '../../src/core/finding.js';
 import type { SpoorEvent } from '../../src/core/event.js';
+import { filesUnder, isEvtxPath } from '../../test/support/files.js';
 
 type Parse = (buf: Buffer, id: string, sink?: (p: unknown) => void) => SpoorEvent[];
 
@@ -36,27 +37,6 @@ const TACTIC_OF_FOLDER: [RegExp, string][] = [
   [/collection/i, 'collection'],
   [/impact/i, 'impact'],
 ];
-
-function walk(dir: string, out: string[] = []): string[] {
-  let names: string[] = [];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return out;
-  }
-  for (const n of names) {
-    const p = join(dir, n);
-    let st;
-    try {
-      st = statSync(p);
-    } catch {
-      continue;
-    }
-    if (st.isDirectory()) walk(p, out);
-    else if (n.toLowerCase().endsWith('.evtx')) out.push(p);
-  }
-  return out;
-}
 
 function tacticOf(rel: string): string | null {
   for (const part of rel.split('/').slice(0, -1)) for (const [re, t] of TACTIC_OF_FOLDER) if (re.test(part)) return t;
@@ -157,7 +137,7 @@ export default {
       ['hayabusa', join(ctx.corpus, 'hayabusa-sample-evtx')],
     ] as const) {
       const per = new Map<string, { files: number; hit: number; missed: string[] }>();
-      for (const f of walk(dir)) {
+      for (const f of filesUnder(dir, isEvtxPath)) {
         const rel = relative(dir, f);
         const tactic = tacticOf(rel);
         if (!tactic) continue;

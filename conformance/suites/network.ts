@@ -4,7 +4,7 @@
  * start order); suricata-verify captures parse without errors; frame counts
  * equal tshark's.
  */
-import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { analyzeCapture } from '../../src/network/engine.js';
 import { analyzers } from '../../src/network/analyzers/index.js';
 import { compareLogRows, connToZeek, dnsToZeek, httpToZeek, parseZeekLog, type RowDiff } from '../../src/network/zeeklog.js';
 import type { SpoorEvent } from '../../src/core/event.js';
+import { filesUnder } from '../../test/support/files.js';
 
 export const CONN_FIELDS = ['proto', 'duration', 'orig_bytes', 'resp_bytes', 'conn_state', 'missed_bytes', 'history', 'orig_pkts', 'orig_ip_bytes', 'resp_pkts', 'resp_ip_bytes'];
 export const HTTP_FIELDS = ['trans_depth', 'method', 'host', 'uri', 'referrer', 'version', 'user_agent', 'request_body_len', 'response_body_len', 'status_code', 'status_msg', 'orig_mime_types', 'resp_mime_types'];
@@ -19,15 +20,6 @@ export const DNS_FIELDS = ['proto', 'trans_id', 'query', 'qtype', 'qtype_name', 
 
 const CONV: Record<string, (e: SpoorEvent) => Record<string, string>> = { conn: connToZeek, http: httpToZeek, dns: dnsToZeek };
 const FIELDS: Record<string, string[]> = { conn: CONN_FIELDS, http: HTTP_FIELDS, dns: DNS_FIELDS };
-
-function walk(dir: string, out: string[] = []): string[] {
-  for (const n of readdirSync(dir)) {
-    const p = join(dir, n);
-    if (statSync(p).isDirectory()) walk(p, out);
-    else if (/\.(pcap|pcapng|cap)$/i.test(n)) out.push(p);
-  }
-  return out;
-}
 
 function hasTshark(): boolean {
   try {
@@ -113,7 +105,7 @@ export default {
     const sv = join(ctx.corpus, 'suricata-verify');
     const tshark = hasTshark();
     if (existsSync(sv)) {
-      const files = walk(sv);
+      const files = filesUnder(sv, (p) => /\.(pcap|pcapng|cap)$/i.test(p));
       let clean = 0;
       let framesEqual = 0;
       let compared = 0;

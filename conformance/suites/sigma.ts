@@ -11,17 +11,7 @@ import { basename, join, relative, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseEvtxBuffer } from '../../src/readers/evtx/index.js';
 import { loadSigmaRules, SigmaEngine, type DetectionRule, type SigmaRule, type Unsupported } from '../../src/sigma/index.js';
-
-function walk(dir: string, pred: (f: string) => boolean, out: string[] = []): string[] {
-  if (!existsSync(dir)) return out;
-  for (const e of readdirSync(dir).sort()) {
-    const p = join(dir, e);
-    const st = statSync(p);
-    if (st.isDirectory()) walk(p, pred, out);
-    else if (pred(p)) out.push(p);
-  }
-  return out;
-}
+import { filesUnder } from '../../test/support/files.js';
 
 function md(s: string): string {
   return s.replace(/[|\\`*_<>[\]]/g, (c) => '\\' + c).replace(/[\r\n]+/g, ' ');
@@ -137,7 +127,7 @@ export function runRegression(sigmaDir: string, rules: SigmaRule[], unsupported:
   const unsById = new Map<string, Unsupported>();
   for (const u of unsupported) if (u.id) unsById.set(u.id, u);
   const out: RegressionResult[] = [];
-  for (const info of walk(join(sigmaDir, 'regression_data'), (f) => basename(f) === 'info.yml')) {
+  for (const info of filesUnder(join(sigmaDir, 'regression_data'), (f) => basename(f) === 'info.yml')) {
     let doc: Record<string, unknown>;
     try {
       doc = parseYaml(readFileSync(info, 'utf8')) as Record<string, unknown>;
@@ -293,7 +283,7 @@ export default {
 
     // (b) coverage
     const winFiles = new Set<string>();
-    for (const d of ruleDirs) for (const f of walk(d, (x) => /\.ya?ml$/.test(x))) if (isWindowsRuleFile(readFileSync(f, 'utf8'))) winFiles.add(f);
+    for (const d of ruleDirs) for (const f of filesUnder(d, (x) => /\.ya?ml$/.test(x))) if (isWindowsRuleFile(readFileSync(f, 'utf8'))) winFiles.add(f);
     const total = rules.length + unsupported.length;
     const winLoaded = rules.filter((r) => winFiles.has(r.path)).length;
     const winUnsupported = unsupported.filter((u) => winFiles.has(u.path));
@@ -349,7 +339,7 @@ export default {
     let fileNo = 0;
     for (const set of ['evtx-attack-samples', 'hayabusa-sample-evtx']) {
       const dir = join(ctx.corpus, set);
-      const evtxFiles = walk(dir, (f) => /\.evtx$/i.test(f));
+      const evtxFiles = filesUnder(dir, (f) => /\.evtx$/i.test(f));
       if (!evtxFiles.length) {
         lines.push(`## Agreement: ${set}`, '', 'not present: skipped', '');
         continue;

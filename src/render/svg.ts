@@ -245,37 +245,21 @@ export function chainSvg(inc: Incident, tz: string, lang: Lang, idp: string): st
   let down = 0;
   for (const e of edges.values()) {
     const span = e.to.col - e.from.col;
-    let x1: number, y1: number, x2: number, y2: number, d: string, lx: number, ly: number;
-    if (span > 1) {
-      // Right out of the source into the gap, up to a lane above every box, across, down the gap before the target, into it.
-      const i = up++;
-      const lane = boxesTop - 20 - i * LANE;
-      x1 = e.from.x + NODE_W;
-      y1 = e.from.y + NODE_H / 2;
-      x2 = e.to.x;
-      y2 = e.to.y + NODE_H / 2;
-      const g1 = x1 + 16 + i * 8;
-      const g2 = x2 - 16 - i * 8;
-      d = `M${x1},${y1} H${g1} V${lane} H${g2} V${y2} H${x2}`;
-      lx = (g1 + g2) / 2;
-      ly = lane;
-    } else if (span === 1) {
-      x1 = e.from.x + NODE_W;
-      y1 = e.from.y + NODE_H / 2;
-      x2 = e.to.x;
-      y2 = e.to.y + NODE_H / 2;
+    const x1 = e.from.x + NODE_W;
+    const y1 = e.from.y + NODE_H / 2;
+    const x2 = e.to.x;
+    const y2 = e.to.y + NODE_H / 2;
+    let d: string, lx: number, ly: number;
+    if (span === 1) {
       const mx = (x1 + x2) / 2;
       d = `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`;
       lx = mx;
       ly = (y1 + y2) / 2;
     } else {
-      // Same column or backwards: right into the gap, down to a lane below every box, back, up the gap before the target, into it.
-      const i = down++;
-      const lane = boxesBottom + 6 + i * LANE;
-      x1 = e.from.x + NODE_W;
-      y1 = e.from.y + NODE_H / 2;
-      x2 = e.to.x;
-      y2 = e.to.y + NODE_H / 2;
+      // Longer spans go right out of the source into the gap, to a lane above every box, across, and down the gap
+      // before the target; same-column or backward edges do the same through a lane below every box.
+      const i = span > 1 ? up++ : down++;
+      const lane = span > 1 ? boxesTop - 20 - i * LANE : boxesBottom + 6 + i * LANE;
       const g1 = x1 + 16 + i * 8;
       const g2 = x2 - 16 - i * 8;
       d = `M${x1},${y1} H${g1} V${lane} H${g2} V${y2} H${x2}`;

@@ -80,19 +80,7 @@ export class EvidenceSample {
   /** Add an event's own ref without copying it (cheap on hot paths; the ref must not be mutated later). */
   addEvent(e: SpoorEvent): void {
     const r = e.ref;
-    if (r && r.uid) {
-      this.count++;
-      if (this.first.length < this.head) {
-        this.first.push(r);
-        return;
-      }
-      if (this.tail === 0) return;
-      if (this.ring.length < this.tail) this.ring.push(r);
-      else {
-        this.ring[this.ringPos] = r;
-        this.ringPos = (this.ringPos + 1) % this.tail;
-      }
-    } else this.add(refOf(e));
+    this.add(r && r.uid ? r : refOf(e));
   }
   key(r: EvidenceRef): void {
     if (this.keys.length < this.keyCap) this.keys.push(r);
