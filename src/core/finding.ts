@@ -43,6 +43,8 @@ export interface Finding {
 /** Everything a detector may consult besides the events themselves. */
 export interface DetectorContext {
   homeNet: HomeNet;
+  /** The case's time zone (IANA name): "night", "office hours" and the like are judged in it. */
+  tz?: string;
   /** Thresholds and lists from the config file, by detector id. */
   settings: Record<string, Record<string, unknown>>;
 }

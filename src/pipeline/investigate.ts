@@ -92,8 +92,8 @@ async function runCase(opts: InvestigateOptions, store: CaseStore, caseDir: stri
 
   const hub = new DetectorHub([...detectorModules, ...(opts.extraDetectors ?? [])], {
     homeNet,
-    // The case time zone matters to "unusual hours" detectors.
-    settings: { ...config.detectors, host: { timeZone: config.tz, ...(config.detectors.host ?? {}) } },
+    tz: config.tz,
+    settings: config.detectors,
   });
   const entities = new EntityCollector(homeNet);
   entities.addHostMap(config.hosts);

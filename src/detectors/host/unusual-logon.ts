@@ -22,8 +22,8 @@ export const ID = 'host.unusual-logon';
 
 export const UNUSUAL_DEFAULTS = {
   nightHours: [0, 1, 2, 3, 4, 5],
-  /** Case time zone (IANA name or 'UTC+8'); hours are judged in it. */
-  timeZone: 'UTC',
+  // Hours are judged in the case time zone (DetectorContext.tz); a `timeZone` setting (IANA name or
+  // 'UTC+8') overrides it for this detector.
   minHistory: 10,
   normalNightShare: 0.3,
   maxFindings: 200,

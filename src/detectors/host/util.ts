@@ -276,9 +276,9 @@ export class HourClock {
   }
 }
 
-/** The case time zone from settings: settings[id].timeZone, else settings.host.timeZone, settings.case.timeZone. */
+/** The zone hours are judged in: settings[id].timeZone, else the case's (ctx.tz), else settings.host/case.timeZone; UTC when none. */
 export function zoneSetting(ctx: DetectorContext, id: string): string | number | undefined {
-  const cands = [ctx.settings[id]?.timeZone, ctx.settings['host']?.timeZone, ctx.settings['case']?.timeZone, ctx.settings[id]?.utcOffsetMinutes];
+  const cands = [ctx.settings[id]?.timeZone, ctx.tz, ctx.settings['host']?.timeZone, ctx.settings['case']?.timeZone, ctx.settings[id]?.utcOffsetMinutes];
   for (const c of cands) if (typeof c === 'string' || typeof c === 'number') return c;
   return undefined;
 }

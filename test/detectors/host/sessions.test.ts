@@ -122,3 +122,19 @@ test('the full case-1 story from one Security log', () => {
   assert.equal(miner.src, '198.51.100.9', 'tool findings carry the session source');
   assert.ok(by('host.unusual-logon').some((f) => f.src === '198.51.100.9' && f.severity === 'high'));
 });
+
+test('through the pipeline, night is judged in the case time zone (DetectorContext.tz), not UTC', async () => {
+  const { DetectorHub } = await import('../../../src/pipeline/detect.js');
+  const { HomeNet } = await import('../../../src/core/homenet.js');
+  const b = new EventBuilder();
+  const evs: EvtxEvent[] = [];
+  for (let d = 0; d < 20; d++) evs.push(b.logon(Date.parse('2024-05-01T02:00:00Z') + d * 86_400_000, 'ops', '10.0.0.30', '0x' + (0x100 + d).toString(16), '10'));
+  evs.push(b.logon(Date.parse('2024-07-01T20:10:00Z'), 'ops', '10.0.0.30', '0x999', '10')); // 04:10 in Shanghai, 20:10 UTC
+  const findings = (tz: string) => {
+    const hub = new DetectorHub([unusualLogon], { homeNet: new HomeNet(), settings: {}, tz });
+    hub.observe(evs);
+    return hub.finish();
+  };
+  assert.deepEqual(findings('Asia/Shanghai')[0]?.facts?.reasons, ['night']);
+  assert.equal(findings('UTC').length, 0);
+});
