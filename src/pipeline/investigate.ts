@@ -72,7 +72,7 @@ export async function investigateCase(opts: InvestigateOptions): Promise<Investi
     store = null;
     if (await exists(outDir)) await rm(outDir, { recursive: true, force: true });
     await rename(tmpDir, outDir);
-    const unreadable = file.skipped.length > 0 || file.evidence.some((e) => e.errors > 0);
+    const unreadable = file.skipped.some(isUnreadEvidence) || file.evidence.some((e) => e.errors > 0);
     return { outDir, file, exitCode: unreadable ? 3 : 0 };
   } catch (err) {
     if (store) await store.close().catch(() => undefined);
@@ -262,4 +262,18 @@ async function exists(p: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** File names that claim to be evidence spoor reads: when such a file is not recognised, evidence was lost. */
+const EVIDENCE_NAME = /\.(evtx|evt|pcap|pcapng|cap|dmp|log)(\.gz)?$/i;
+
+/**
+ * Whether a skipped file means evidence went unread (exit 3). A path that does not exist, a file that could
+ * not be read, an empty or undecodable file, or one named like evidence (`*.evtx`, `*.pcap`…) all do; other
+ * files spoor does not recognise (notes, hashes, README, a truth file) are listed in the case but do not make
+ * the run partial.
+ */
+export function isUnreadEvidence(s: SkippedFile): boolean {
+  if (!s.reason.startsWith('unrecognised format')) return true;
+  return EVIDENCE_NAME.test(s.path);
 }

@@ -69,6 +69,27 @@ test('investigate over a folder of junk reports each file and exits 3; the case 
   }
 });
 
+test('files that are not evidence are listed but do not make the run partial; an unreadable *.evtx does', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'spoor-notes-'));
+  try {
+    const ev = join(dir, 'evidence');
+    await mkdir(ev, { recursive: true });
+    await writeFile(join(ev, 'README.md'), '# evidence handed over by the customer\n');
+    await writeFile(join(ev, 'hashes.json'), '{"a": 1}\n');
+    const out = join(dir, 'case');
+    const r = await spoor(['investigate', ev, '--out', out, '--tz', 'UTC', '--quiet']);
+    assert.equal(r.code, 0, r.stderr);
+    const file = JSON.parse(await readFile(join(out, 'incident.json'), 'utf8')) as IncidentFile;
+    assert.deepEqual(file.skipped.map((s) => s.path.split('/').pop()).sort(), ['README.md', 'hashes.json']);
+    // the same folder with a file that claims to be an event log but is not one: evidence went unread
+    await writeFile(join(ev, 'Security.evtx'), 'not an event log');
+    const r2 = await spoor(['investigate', ev, '--out', join(dir, 'case2'), '--tz', 'UTC', '--quiet']);
+    assert.equal(r2.code, 3, r2.stderr);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('usage errors exit 2 with a one-line reason', async () => {
   const r = await spoor(['investigate', '.', '--home-net', '10.0.0.0/99', '--quiet']);
   assert.equal(r.code, 2);
