@@ -2,5 +2,6 @@
 import type { EvidenceReader } from './types.js';
 import { evtxReader } from './evtx/index.js';
 import { pcapReader, pcapngReader } from './pcap/index.js';
+import { zeekReader } from './zeek/index.js';
 
-export const readers: readonly EvidenceReader[] = [evtxReader, pcapReader, pcapngReader];
+export const readers: readonly EvidenceReader[] = [evtxReader, pcapReader, pcapngReader, zeekReader];
