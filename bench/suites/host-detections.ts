@@ -9,7 +9,8 @@
  * CPU, not wall, is compared), MB/s of EVTX per CPU-second, events/s, and the
  * overhead of detection in % of parsing (target ≤ 20 %). Each variant runs
  * `rounds` times (1 quick, 5 full), alternating, and the least CPU is kept.
- * Per-detector CPU is measured in a separate pass over the parsed events
+ * Events reach the detectors through the pipeline's DetectorHub, which routes by
+ * dataset and by the event codes a detector declares. Per-detector CPU is measured in a separate pass over the parsed events
  * (each detector alone, its own context; detectors that do not feed the
  * shared state then pay for feeding it, so the per-detector sum exceeds the
  * shared total).
@@ -19,6 +20,7 @@ import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { hostDetectors } from '../../src/detectors/host/index.js';
 import { HomeNet } from '../../src/core/homenet.js';
+import { DetectorHub } from '../../src/pipeline/detect.js';
 import type { SpoorEvent } from '../../src/core/event.js';
 import { filesUnder, isEvtxPath } from '../../test/support/files.js';
 
@@ -70,9 +72,8 @@ export default {
       const w0 = performance.now();
       let events = 0;
       let findings = 0;
-      // one detector set for the whole corpus, as the pipeline runs one per case
-      const dctx = { homeNet: new HomeNet(), settings: {} };
-      const ds = hostDetectors.map((m) => m.create(dctx));
+      // one detector set for the whole corpus, routed by the pipeline's DetectorHub (datasets and event codes), as investigate() runs one per case
+      const hub = new DetectorHub(hostDetectors, { homeNet: new HomeNet(), settings: {} });
       for (let i = 0; i < bufs.length; i++) {
         let evs: SpoorEvent[] = [];
         try {
@@ -81,9 +82,9 @@ export default {
           continue;
         }
         events += evs.length;
-        for (const e of evs) for (const d of ds) d.observe(e);
+        hub.observe(evs);
       }
-      for (const d of ds) findings += d.finish().length;
+      findings += hub.finish().length;
       return { cpu: cpuMs() - c0, wall: performance.now() - w0, events, findings };
     };
 
@@ -91,10 +92,9 @@ export default {
     for (let i = 0; i < Math.min(20, bufs.length); i++) {
       try {
         const evs = parse(bufs[i], files[i], noop);
-        const dctx = { homeNet: new HomeNet(), settings: {} };
-        const ds = hostDetectors.map((m) => m.create(dctx));
-        for (const e of evs) for (const d of ds) d.observe(e);
-        for (const d of ds) d.finish();
+        const hub = new DetectorHub(hostDetectors, { homeNet: new HomeNet(), settings: {} });
+        hub.observe(evs);
+        hub.finish();
       } catch {
         /* ignore */
       }
@@ -122,9 +122,9 @@ export default {
     const per: { id: string; cpu: number }[] = [];
     for (const m of hostDetectors) {
       const c0 = cpuMs();
-      const d = m.create({ homeNet: new HomeNet(), settings: {} });
-      for (const evs of parsed) for (const e of evs) d.observe(e);
-      d.finish();
+      const hub = new DetectorHub([m], { homeNet: new HomeNet(), settings: {} });
+      for (const evs of parsed) hub.observe(evs);
+      hub.finish();
       per.push({ id: m.id, cpu: cpuMs() - c0 });
     }
     per.sort((p, q) => q.cpu - p.cpu);

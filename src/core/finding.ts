@@ -57,6 +57,12 @@ export interface Detector {
   readonly id: string;
   /** Datasets it wants; the pipeline routes only these to observe(). */
   readonly datasets: readonly string[];
+  /**
+   * Optional routing by `event.code`: when present, the pipeline passes observe() only
+   * events of its datasets whose event.code is in this set (an empty set: none, for
+   * detectors that only read shared state in finish()). Absent: every event of its datasets.
+   */
+  readonly codes?: ReadonlySet<string>;
   observe(event: SpoorEvent): void;
   finish(): Finding[];
 }

@@ -1,6 +1,6 @@
 /**
- * Routes streaming events to the detectors that asked for their dataset, and
- * collects their findings. A detector that throws is reported and disabled;
+ * Routes streaming events to the detectors that asked for their dataset (and, when a
+ * detector declares `codes`, only events of those codes), and collects their findings. A detector that throws is reported and disabled;
  * it never takes the investigation down with it.
  */
 import type { SpoorEvent } from '../core/event.js';
@@ -11,8 +11,23 @@ export interface DetectorFailure {
   reason: string;
 }
 
+/**
+ * Detectors of one dataset, and the sub-list for each event code (built on first sight of a
+ * code, in creation order, so a detector that feeds shared state still sees each event
+ * before the detectors that read that state).
+ */
+interface Route {
+  list: Detector[];
+  /** Some detector of this dataset declares `codes`: dispatch by code. */
+  coded: boolean;
+  byCode: Map<string, Detector[]>;
+}
+
+/** Distinct event codes remembered per dataset (EVTX event ids are 16-bit; this is a guard). */
+const MAX_CODES = 70_000;
+
 export class DetectorHub {
-  private readonly byDataset = new Map<string, Detector[]>();
+  private readonly byDataset = new Map<string, Route>();
   private readonly all: Detector[] = [];
   readonly failures: DetectorFailure[] = [];
   private readonly disabled = new Set<Detector>();
@@ -35,18 +50,21 @@ export class DetectorHub {
       }
       this.all.push(d);
       for (const ds of d.datasets) {
-        let list = this.byDataset.get(ds);
-        if (!list) this.byDataset.set(ds, (list = []));
-        list.push(d);
+        let r = this.byDataset.get(ds);
+        if (!r) this.byDataset.set(ds, (r = { list: [], coded: false, byCode: new Map() }));
+        r.list.push(d);
+        if (d.codes) r.coded = true;
       }
     }
   }
 
   observe(events: SpoorEvent[]): void {
     for (const e of events) {
-      const list = this.byDataset.get(e['event.dataset']);
-      if (!list) continue;
-      for (const d of list) {
+      const r = this.byDataset.get(e['event.dataset']);
+      if (!r) continue;
+      const list = r.coded ? this.forCode(r, e['event.code']) : r.list;
+      for (let i = 0; i < list.length; i++) {
+        const d = list[i];
         try {
           d.observe(e);
         } catch (err) {
@@ -56,11 +74,24 @@ export class DetectorHub {
     }
   }
 
+  /** The detectors of a route that take events of this code (those without `codes` take all). */
+  private forCode(r: Route, c: unknown): Detector[] {
+    const k = typeof c === 'string' ? c : c === undefined || c === null ? '' : String(c);
+    let list = r.byCode.get(k);
+    if (list) return list;
+    list = r.list.filter((d) => !d.codes || d.codes.has(k));
+    if (r.byCode.size < MAX_CODES) r.byCode.set(k, list);
+    return list;
+  }
+
   private fail(d: Detector, err: unknown): void {
     if (this.disabled.has(d)) return;
     this.disabled.add(d);
     this.failures.push({ detector: d.id, reason: (err as Error)?.stack ?? String(err) });
-    for (const [ds, list] of this.byDataset) this.byDataset.set(ds, list.filter((x) => x !== d));
+    for (const r of this.byDataset.values()) {
+      r.list = r.list.filter((x) => x !== d);
+      r.byCode.clear();
+    }
   }
 
   /** Findings of every detector, with ids assigned (`<detector>-<n>`) where a detector left them empty. */

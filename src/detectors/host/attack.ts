@@ -56,6 +56,7 @@ export const TECHNIQUE_TACTICS: Record<string, string[]> = {
   T1548: ['privilege-escalation', 'defense-evasion'],
   T1550: ['defense-evasion', 'lateral-movement'],
   T1552: ['credential-access'],
+  T1553: ['defense-evasion'],
   T1555: ['credential-access'],
   T1558: ['credential-access'],
   T1562: ['defense-evasion'],

@@ -3,7 +3,7 @@
  */
 import type { SpoorEvent } from '../../core/event.js';
 import type { Detector, DetectorContext, Finding } from '../../core/finding.js';
-import { hostState, releaseHostState, type HostState } from './state.js';
+import { hostState, releaseHostState, STATE_CODES, type HostState } from './state.js';
 
 export interface HostDetectorSpec {
   /** Event codes observe() looks at (a pre-filter: other events only feed the shared state). */
@@ -23,6 +23,7 @@ export function hostDetector(ctx: DetectorContext, id: string, spec: HostDetecto
   return {
     id,
     datasets: ['evtx'],
+    codes: routeCodes(feeds, spec),
     observe(e: SpoorEvent): void {
       if (e['event.dataset'] !== 'evtx') return;
       // Detectors that only read the shared state, or that do not handle this event code,
@@ -47,6 +48,19 @@ export function hostDetector(ctx: DetectorContext, id: string, spec: HostDetecto
       return out;
     },
   };
+}
+
+const NONE: ReadonlySet<string> = new Set();
+
+/**
+ * The event codes the pipeline routes to a host detector: those its observe() handles,
+ * plus the shared state's when it is the feeder; undefined (all) for an observe() without codes.
+ */
+function routeCodes(feeds: boolean, spec: HostDetectorSpec): ReadonlySet<string> | undefined {
+  if (spec.observe && !spec.codes) return undefined;
+  const own = spec.observe ? spec.codes! : NONE;
+  if (!feeds) return own;
+  return own.size ? new Set([...STATE_CODES, ...own]) : STATE_CODES;
 }
 
 export function mk(detector: string, f: Omit<Finding, 'id' | 'detector'>): Finding {

@@ -81,6 +81,73 @@ const RULES: Rule[] = [
   R('recon', 'recon', ['T1087', 'T1082', 'T1016'], 'low', 'discovery command', '信息收集命令', undefined, /^(?:.*\\)?(whoami(\.exe)?(\s+\/(all|priv|groups))?|systeminfo(\.exe)?|ipconfig(\.exe)?\s+\/all|net1?(\.exe)?["\s]+(user|group|localgroup|view|share|session|accounts)\b(?!.*\/add)|nltest(\.exe)?\s+\/(dclist|domain_trusts)|quser|query\s+user|qwinsta|tasklist(\.exe)?|netstat(\.exe)?\s+-an|arp(\.exe)?\s+-a|nslookup\s|route\s+print|dsquery|adfind)/),
 ];
 
+/**
+ * Literal pre-check per rule's command-line regex: every match of `cmd` contains at least one
+ * of these (lower-case) strings, so the regex runs only when one occurs in the text. A rule
+ * without an entry always runs its regex. Keep in step with RULES (test/detectors/host
+ * checks every rule's literals against its regex on matching samples).
+ */
+export const CMD_LITERALS: Record<string, readonly string[]> = {
+  mimikatz: ['::', 'invoke-mimikatz'],
+  'lsass-dump': ['procdump', 'comsvcs', 'sqldumper', 'rdrleakdiag', 'out-minidump', 'nanodump', 'dumpert', 'safetykatz', 'pypykatz', 'handlekatz'],
+  'sam-dump': ['hklm\\'],
+  'ntds-dump': ['ntdsutil', '\\ntds.dit', 'vssadmin'],
+  'kerberos-tools': ['kerberoast', 'asreproast'],
+  scanner: ['masscan', 'nmap', 'zmap', 'fscan'],
+  miner: ['stratum+', '--donate-level', '-a', '--coin', 'pool.'],
+  downloader: ['certutil', 'bitsadmin', 'download', 'invoke-webrequest', 'iwr', 'start-bitstransfer', 'net.webclient', 'curl', 'wget'],
+  'lolbin-exec': ['mshta', 'regsvr32', 'rundll32'],
+  'encoded-powershell': ['powershell'],
+  'offensive-powershell': ['invoke-', 'powersploit', 'powerview', 'get-gpppassword', 'psattack'],
+  psexec: ['psexec'],
+  'wmi-exec': ['wmic'],
+  impacket: ['127.0.0.1'],
+  'net-use-admin-share': ['$'],
+  'rdp-hijack': ['tscon'],
+  winrs: ['winrs'],
+  'sc-create': ['binpath=', 'command='],
+  'sc-remote': ['\\\\'],
+  'schtasks-create': ['schtasks'],
+  'bits-persist': ['bitsadmin'],
+  'netsh-helper': ['netsh'],
+  'dns-plugin': ['dnscmd'],
+  'setspn-add': ['setspn'],
+  'shim-install': ['sdbinst'],
+  tunnel: ['plink', 'nc'],
+  privesc: ['\\pipe\\'],
+  'clear-logs': ['wevtutil', 'clear-eventlog', 'remove-eventlog'],
+  'inhibit-recovery': ['vssadmin', 'wbadmin', 'bcdedit', 'shadowcopy'],
+  'disable-security': ['set-mppreference', 'add-mppreference', 'netsh', 'windefend', 'sense', 'wscsvc'],
+  'audit-tamper': ['auditpol'],
+  'net-user-add': ['/add'],
+  'net-group-add': ['/add'],
+  recon: ['whoami', 'systeminfo', 'ipconfig', 'net', 'nltest', 'quser', 'query', 'qwinsta', 'tasklist', 'netstat', 'arp', 'nslookup', 'route', 'dsquery', 'adfind'],
+};
+
+/** All command-line literals, longest first, in one alternation: one left-to-right pass finds which occur. */
+const ALL_CMD_LITERALS = [...new Set(Object.values(CMD_LITERALS).flat())].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
+const CMD_LITERAL_RE = new RegExp(ALL_CMD_LITERALS.map((x) => x.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')).join('|'), 'g');
+/** For each literal, the literals it starts with (itself included): a match of the longest implies these occur too. */
+const PREFIXES = new Map(ALL_CMD_LITERALS.map((x) => [x, ALL_CMD_LITERALS.filter((y) => y.length <= x.length && x.startsWith(y))]));
+
+/**
+ * Literals present in `lower`. Every position is tried (the scan resumes one character
+ * after each match) and at a position the longest literal wins, so a literal occurs iff it
+ * is a prefix of some reported match.
+ */
+function presentCmdLiterals(lower: string): Set<string> {
+  const present = new Set<string>();
+  CMD_LITERAL_RE.lastIndex = 0;
+  for (let m = CMD_LITERAL_RE.exec(lower); m; m = CMD_LITERAL_RE.exec(lower)) {
+    for (const x of PREFIXES.get(m[0]) ?? [m[0]]) present.add(x);
+    CMD_LITERAL_RE.lastIndex = m.index + 1;
+  }
+  return present;
+}
+
+/** Rules compiled once: each with its literal gate (undefined: always run the regex). */
+const GATED = RULES.map((r) => ({ r, lits: r.cmd ? CMD_LITERALS[r.rule] : undefined }));
+
 const SYSTEM_NAMES = ['svchost.exe', 'lsass.exe', 'csrss.exe', 'services.exe', 'smss.exe', 'winlogon.exe', 'wininit.exe', 'explorer.exe', 'spoolsv.exe', 'taskhost.exe', 'taskhostw.exe', 'conhost.exe', 'rundll32.exe', 'dllhost.exe', 'lsm.exe', 'system.exe', 'iexplore.exe', 'searchindexer.exe', 'wmiprvse.exe'];
 const SYSTEM_DIR = /^(?:"?[a-z]:)?\\windows\\(system32|syswow64|winsxs|servicing|microsoft\.net|explorer\.exe$|\$ntuninstall)|\\windows\\explorer\.exe$|\\windows\\system32\\|\\program files( \(x86\))?\\internet explorer\\/i;
 
@@ -113,22 +180,56 @@ export interface ClassifyOptions {
 }
 
 /**
- * Results for recent (image, command line, options): the same processes repeat
- * across a log, and every process event is classified by several detectors.
- * Bounded; callers get a fresh array.
+ * Full results (every rule, path heuristics included) for recent (image, command line):
+ * the same processes repeat across a log, and every process event is classified by several
+ * detectors with different options, which only filter the full result. Bounded (two-level map
+ * keyed by image then command line, so lookups build no key string); the last pair is kept
+ * apart, since the detectors of one event ask one after the other.
  */
-const CLASSIFY_CACHE = new Map<string, ToolHit[]>();
+const CLASSIFY_CACHE = new Map<string, Map<string, readonly ToolHit[]>>();
+let cacheEntries = 0;
 const CLASSIFY_CACHE_MAX = 4096;
+const NO_HITS: readonly ToolHit[] = Object.freeze([]);
+let lastImage: string | undefined;
+let lastCmd: string | undefined;
+let lastHits: readonly ToolHit[] = NO_HITS;
 
-/** Classify a process (or service binary, or task command) by image path and command line. */
+function classifyFull(image: string, commandLine: string): readonly ToolHit[] {
+  if (image === lastImage && commandLine === lastCmd) return lastHits;
+  let byCmd = CLASSIFY_CACHE.get(image);
+  let hits = byCmd?.get(commandLine);
+  if (!hits) {
+    const found = classifyUncached(image, commandLine, { recon: true, path: true });
+    hits = found.length ? found : NO_HITS;
+    if (image.length + commandLine.length < 4096) {
+      if (cacheEntries >= CLASSIFY_CACHE_MAX) {
+        CLASSIFY_CACHE.clear();
+        cacheEntries = 0;
+        byCmd = undefined;
+      }
+      if (!byCmd) CLASSIFY_CACHE.set(image, (byCmd = new Map()));
+      byCmd.set(commandLine, hits);
+      cacheEntries++;
+    }
+  }
+  lastImage = image;
+  lastCmd = commandLine;
+  lastHits = hits;
+  return hits;
+}
+
+/**
+ * Classify a process (or service binary, or task command) by image path and command line.
+ * `recon: false` leaves out discovery commands, `path: false` the masquerading / user-folder
+ * heuristics. Callers get a fresh array.
+ */
 export function classify(image: string, commandLine: string, opts: ClassifyOptions = { recon: true, path: true }): ToolHit[] {
-  const key = (opts.recon ? '1' : '0') + (opts.path ? '1' : '0') + image + '\u0000' + commandLine;
-  const hit = key.length < 4096 ? CLASSIFY_CACHE.get(key) : undefined;
-  if (hit) return hit.slice();
-  const out = classifyUncached(image, commandLine, opts);
-  if (key.length < 4096) {
-    if (CLASSIFY_CACHE.size >= CLASSIFY_CACHE_MAX) CLASSIFY_CACHE.clear();
-    CLASSIFY_CACHE.set(key, out.slice());
+  const full = classifyFull(image, commandLine);
+  const out: ToolHit[] = [];
+  for (const h of full) {
+    if (!opts.recon && h.category === 'recon') continue;
+    if (!opts.path && (h.category === 'masquerade' || h.category === 'user-folder')) continue;
+    out.push({ ...h });
   }
   return out;
 }
@@ -137,9 +238,10 @@ function classifyUncached(image: string, commandLine: string, opts: ClassifyOpti
   const hits: ToolHit[] = [];
   const name = baseName(image || firstToken(commandLine));
   const cmd = (commandLine || image).toLowerCase();
-  for (const r of RULES) {
+  const present = cmd ? presentCmdLiterals(cmd) : null;
+  for (const { r, lits } of GATED) {
     if (r.category === 'recon' && !opts.recon) continue;
-    const m = (r.name && r.name.test(name)) || (r.cmd && r.cmd.test(cmd));
+    const m = (r.name && r.name.test(name)) || (r.cmd && present !== null && mayMatch(lits, present) && r.cmd.test(cmd));
     if (m) hits.push({ rule: r.rule, category: r.category, attack: r.attack, severity: r.severity, en: r.en, zh: r.zh });
   }
   if (opts.path && image) {
@@ -162,6 +264,12 @@ function classifyUncached(image: string, commandLine: string, opts: ClassifyOpti
     }
   }
   return hits;
+}
+
+function mayMatch(lits: readonly string[] | undefined, present: Set<string>): boolean {
+  if (!lits) return true;
+  for (const x of lits) if (present.has(x)) return true;
+  return false;
 }
 
 function firstToken(cmd: string): string {

@@ -76,8 +76,14 @@ export const DISCOVERY_COMMANDS: DiscoveryCmd[] = [
   D('dnscmd enum', ['T1018'], /^dnscmd\.exe .*\/(enumzones|enumrecords|zoneprint)/),
 ];
 
+/** Image names the commands above start with (each regex is anchored on `<name>.exe`). */
+const DISCOVERY_IMAGES = new Set(['whoami', 'net', 'net1', 'nltest', 'systeminfo', 'hostname', 'ipconfig', 'netstat', 'tasklist', 'quser', 'qwinsta', 'query', 'arp', 'route', 'setspn', 'dsquery', 'adfind', 'dsget', 'auditpol', 'netsh', 'schtasks', 'sc', 'reg', 'wmic', 'nslookup', 'klist', 'ping', 'dnscmd'].map((n) => n + '.exe'));
+
 export function discoveryCommand(image: string, cmd: string): DiscoveryCmd | null {
-  const s = baseName(image || cmd.trim().split(/\s+/)[0] || '') + ' ' + cmd.toLowerCase();
+  const name = baseName(image || cmd.trim().split(/\s+/)[0] || '');
+  // a plain "<x>.exe" that is none of the commands cannot match: leave before building the text
+  if (name.indexOf('.exe') === name.length - 4 && !DISCOVERY_IMAGES.has(name)) return null;
+  const s = name + ' ' + cmd.toLowerCase();
   for (const d of DISCOVERY_COMMANDS) if (d.re.test(s)) return d;
   return null;
 }

@@ -3,7 +3,10 @@
  * T1070.001), the Event Log service disabled or stopped (7040, 7036:
  * T1562.002), audit policy changed to stop auditing (4719 removing success or
  * failure auditing: T1562.002), Windows Defender real-time protection
- * disabled or exclusions added (5001, 5007: T1562.001).
+ * disabled or exclusions added (5001, 5007: T1562.001), and a boot configuration
+ * that weakens code integrity (Security 4826 "Boot Configuration Data loaded" with
+ * TestSigning, FlightSigning or DisableIntegrityChecks on: T1553.006; KernelDebug
+ * on: T1562.001). The 4826 values are message ids: %%1842 is "Yes", %%1843 "No".
  */
 import type { SpoorEvent } from '../../core/event.js';
 import type { DetectorContext, DetectorModule, Finding } from '../../core/finding.js';
@@ -17,12 +20,12 @@ export const ID = 'host.defense-evasion';
 export const defenseEvasion: DetectorModule = {
   id: ID,
   title: { en: 'Log clearing and defence tampering', zh: '清除日志与破坏防护' },
-  attack: ['T1070.001', 'T1562.002', 'T1562.001'],
+  attack: ['T1070.001', 'T1562.002', 'T1562.001', 'T1553.006'],
   defaults: {},
   create(ctx: DetectorContext) {
     const agg = new HitAggregator(ID);
     return hostDetector(ctx, ID, {
-      codes: new Set(['1102', '104', '7040', '7036', '4719', '5001', '5007']),
+      codes: new Set(['1102', '104', '7040', '7036', '4719', '5001', '5007', '4826']),
       observe(e: SpoorEvent, state: HostState) {
         const c = code(e);
         const p = provider(e);
@@ -44,6 +47,18 @@ export const defenseEvasion: DetectorModule = {
           const changes = field(e, 'AuditPolicyChanges');
           if (!/%%8448|%%8450|removed/i.test(changes)) return;
           agg.add(e, state, { rule: 'audit-policy-removed', attack: ['T1562.002'], severity: 'medium', en: 'auditing switched off for a category', zh: '审核策略被关闭', subject: `${field(e, 'SubcategoryGuid') || field(e, 'CategoryId')} ${changes}`, key: 'audit', detail: changes, confidence: 0.7 }, field(e, 'SubjectUserName'));
+          return;
+        }
+        if (isSecurity(e) && c === '4826') {
+          const on = (name: string) => {
+            const v = field(e, name).toLowerCase();
+            return v === '%%1842' || v === 'yes';
+          };
+          const signing = ['TestSigning', 'FlightSigning', 'DisableIntegrityChecks'].filter(on);
+          if (signing.length)
+            agg.add(e, state, { rule: 'boot-code-integrity-off', attack: ['T1553.006'], severity: 'high', en: `boot configuration weakens driver signature checks (${signing.join(', ')} on)`, zh: `启动配置关闭了驱动签名校验（${signing.join('、')} 已开启）`, subject: signing.join(', '), key: 'signing|' + signing.join(','), detail: signing.join(', '), confidence: 0.8, facts: { eventId: c, settings: signing } });
+          if (on('KernelDebug'))
+            agg.add(e, state, { rule: 'boot-kernel-debug', attack: ['T1562.001'], severity: 'medium', en: 'boot configuration enables kernel debugging (protections such as PatchGuard are off under a debugger)', zh: '启动配置开启了内核调试（调试模式下 PatchGuard 等保护失效）', subject: 'KernelDebug on', key: 'kernel-debug', confidence: 0.65, facts: { eventId: c } });
           return;
         }
         if (p === DEFENDER && c === '5001') {

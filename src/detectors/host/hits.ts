@@ -115,7 +115,7 @@ export class HitAggregator {
       const detEn = a.details[0] ? ` e.g. ${a.details[0]}` : '';
       out.push(
         mk(this.detector, {
-          attack: a.hit.attack,
+          attack: [...a.hit.attack],
           severity: sev,
           outcome: a.hit.outcome ?? 'succeeded',
           confidence: a.hit.confidence ?? (sev === 'critical' ? 0.9 : sev === 'high' ? 0.8 : sev === 'medium' ? 0.65 : 0.45),

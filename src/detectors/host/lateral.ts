@@ -51,23 +51,50 @@ export interface PipeHit {
   zh: string;
 }
 
+/** Share names and targets repeat across thousands of 5140/5145 records: normalise each once (bounded). */
+const SHARES = new Map<string, string>();
+const TARGETS = new Map<string, string>();
+const normShare = (share: string): string => share.toLowerCase().replace(/^\\\\[^\\]*\\/, '');
+const normTarget = (target: string): string => target.toLowerCase().replace(/^\\+/, '');
+function memo(m: Map<string, string>, k: string, f: (s: string) => string): string {
+  let v = m.get(k);
+  if (v === undefined) {
+    v = f(k);
+    if (m.size >= 4096) m.clear();
+    m.set(k, v);
+  }
+  return v;
+}
+
 /** Classify a share access (5140/5145): share name and relative target (pipe or file). */
+const SH_REMOTE_SVCCTL: PipeHit = Object.freeze({ rule: 'remote-svcctl', attack: ['T1021.002', 'T1569.002'], severity: 'high', en: 'remote service control over SMB (svcctl pipe)', zh: '通过 SMB 远程控制服务（svcctl 管道）' });
+const SH_REMOTE_ATSVC: PipeHit = Object.freeze({ rule: 'remote-atsvc', attack: ['T1021.002', 'T1053.005'], severity: 'high', en: 'remote scheduled task over SMB (atsvc pipe)', zh: '通过 SMB 远程创建计划任务（atsvc 管道）' });
+const SH_PSEXEC_PIPE: PipeHit = Object.freeze({ rule: 'psexec-pipe', attack: ['T1021.002', 'T1569.002'], severity: 'high', en: 'PsExec-style named pipe opened remotely', zh: '远程打开 PsExec 类命名管道' });
+const SH_REMOTE_EVENTLOG_PIPE: PipeHit = Object.freeze({ rule: 'remote-eventlog-pipe', attack: ['T1562.002'], severity: 'medium', en: 'remote access to the event log service pipe', zh: '远程访问事件日志服务管道' });
+const SH_REMOTE_SPOOLSS_PIPE: PipeHit = Object.freeze({ rule: 'remote-spoolss-pipe', attack: ['T1187'], severity: 'low', en: 'remote access to the print spooler pipe (forced authentication)', zh: '远程访问打印服务管道（强制认证）' });
+const SH_ADMIN_SHARE_WRITE: PipeHit = Object.freeze({ rule: 'admin-share-write', attack: ['T1021.002', 'T1570'], severity: 'high', en: 'executable written to an administrative share', zh: '向管理共享写入可执行文件' });
+const SH_ADMIN_SHARE_OUTPUT: PipeHit = Object.freeze({ rule: 'admin-share-output', attack: ['T1021.002', 'T1047'], severity: 'high', en: 'command output file on an administrative share (Impacket style)', zh: '管理共享上的命令输出文件（Impacket 特征）' });
+const SH_ADMIN_SHARE_MEDIUM: PipeHit = Object.freeze({ rule: 'admin-share', attack: ['T1021.002'], severity: 'medium', en: 'administrative share accessed from a remote address', zh: '远程访问管理共享' });
+const SH_ADMIN_SHARE_LOW: PipeHit = Object.freeze({ rule: 'admin-share', attack: ['T1021.002'], severity: 'low', en: 'administrative share accessed from a remote address', zh: '远程访问管理共享' });
+
 export function classifyShare(share: string, target: string, accessMask: string): PipeHit | null {
-  const s = share.toLowerCase().replace(/^\\\\[^\\]*\\/, '');
-  const r = target.toLowerCase().replace(/^\\+/, '');
+  // only hidden shares (IPC$, ADMIN$, C$ ...) matter: leave before any allocation otherwise
+  if (share.charCodeAt(share.length - 1) !== 36) return null;
+  const s = memo(SHARES, share, normShare);
+  const r = memo(TARGETS, target, normTarget);
   if (s === 'ipc$') {
-    if (r === 'svcctl') return { rule: 'remote-svcctl', attack: ['T1021.002', 'T1569.002'], severity: 'high', en: 'remote service control over SMB (svcctl pipe)', zh: '通过 SMB 远程控制服务（svcctl 管道）' };
-    if (r === 'atsvc') return { rule: 'remote-atsvc', attack: ['T1021.002', 'T1053.005'], severity: 'high', en: 'remote scheduled task over SMB (atsvc pipe)', zh: '通过 SMB 远程创建计划任务（atsvc 管道）' };
-    if (PSEXEC_PIPE.test(r)) return { rule: 'psexec-pipe', attack: ['T1021.002', 'T1569.002'], severity: 'high', en: 'PsExec-style named pipe opened remotely', zh: '远程打开 PsExec 类命名管道' };
-    if (r === 'eventlog') return { rule: 'remote-eventlog-pipe', attack: ['T1562.002'], severity: 'medium', en: 'remote access to the event log service pipe', zh: '远程访问事件日志服务管道' };
-    if (r === 'spoolss') return { rule: 'remote-spoolss-pipe', attack: ['T1187'], severity: 'low', en: 'remote access to the print spooler pipe (forced authentication)', zh: '远程访问打印服务管道（强制认证）' };
+    if (r === 'svcctl') return SH_REMOTE_SVCCTL;
+    if (r === 'atsvc') return SH_REMOTE_ATSVC;
+    if (PSEXEC_PIPE.test(r)) return SH_PSEXEC_PIPE;
+    if (r === 'eventlog') return SH_REMOTE_EVENTLOG_PIPE;
+    if (r === 'spoolss') return SH_REMOTE_SPOOLSS_PIPE;
     return null;
   }
   if (/^[a-z]\$$|^admin\$$/.test(s)) {
     const write = (intField(accessMask) & 0x2) !== 0 || (intField(accessMask) & 0x4) !== 0;
-    if (write && /\.(exe|dll|bat|cmd|ps1|vbs|js|hta|scr|sys)$/.test(r)) return { rule: 'admin-share-write', attack: ['T1021.002', 'T1570'], severity: 'high', en: 'executable written to an administrative share', zh: '向管理共享写入可执行文件' };
-    if (/^(__\d+(\.\d+)?|[a-z0-9]{8}\.(bat|tmp)|temp\\__output)$/.test(r)) return { rule: 'admin-share-output', attack: ['T1021.002', 'T1047'], severity: 'high', en: 'command output file on an administrative share (Impacket style)', zh: '管理共享上的命令输出文件（Impacket 特征）' };
-    return { rule: 'admin-share', attack: ['T1021.002'], severity: s === 'admin$' ? 'medium' : 'low', en: 'administrative share accessed from a remote address', zh: '远程访问管理共享' };
+    if (write && /\.(exe|dll|bat|cmd|ps1|vbs|js|hta|scr|sys)$/.test(r)) return SH_ADMIN_SHARE_WRITE;
+    if (/^(__\d+(\.\d+)?|[a-z0-9]{8}\.(bat|tmp)|temp\\__output)$/.test(r)) return SH_ADMIN_SHARE_OUTPUT;
+    return s === 'admin$' ? SH_ADMIN_SHARE_MEDIUM : SH_ADMIN_SHARE_LOW;
   }
   return null;
 }

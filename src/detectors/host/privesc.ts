@@ -55,18 +55,19 @@ export function judgeProcess(image: string, cmd: string, parent: string, parentC
   const c = baseName(image);
   const p = baseName(parent);
   const img = image.toLowerCase();
+  const lc = cmd.toLowerCase();
   if (/^[a-z]:\\windows \\|\\windows \\system32\\/.test(img)) return { rule: 'mock-system-folder', attack: ['T1548.002', 'T1574.002'], severity: 'critical', en: 'program run from a mocked system folder ("C:\\Windows \\System32", UAC bypass)', zh: '从伪造的系统目录运行程序（“C:\\Windows \\System32”，UAC 绕过）' };
   if (p && AUTO_ELEVATE.test(p) && c && c !== p && !/^(werfault|conhost|consent)\.exe$/.test(c) && !(EXPECTED_CHILD[p]?.test(c) ?? false))
     return { rule: 'uac-bypass-child', attack: ['T1548.002'], severity: SHELL.test(c) ? 'high' : 'medium', en: `program started by the auto-elevating ${p} (UAC bypass)`, zh: `由自动提权程序 ${p} 启动的进程（UAC 绕过）` };
   if (p === 'dllhost.exe' && ELEVATED_COM.test(parentCmd.toLowerCase()) && c !== 'dllhost.exe')
     return { rule: 'uac-bypass-com', attack: ['T1548.002'], severity: 'high', en: 'program started by an elevated COM object (CMSTPLUA/ColorDataProxy UAC bypass)', zh: '由提权 COM 对象启动的进程（CMSTPLUA 等 UAC 绕过）' };
-  if (c === 'cmstp.exe' && /\s\/au\s/.test(cmd.toLowerCase()) && /\\users\\|\\temp\\|\\programdata\\/.test(cmd.toLowerCase()))
+  if (c === 'cmstp.exe' && /\s\/au\s/.test(lc) && /\\users\\|\\temp\\|\\programdata\\/.test(lc))
     return { rule: 'uac-bypass-cmstp', attack: ['T1548.002', 'T1218.003'], severity: 'high', en: 'cmstp /au with an INF from a user folder (UAC bypass)', zh: 'cmstp /au 加载用户目录中的 INF（UAC 绕过）' };
   if (p === 'spoolsv.exe' && SHELL.test(c)) return { rule: 'spooler-shell', attack: ['T1068', 'T1574'], severity: 'critical', en: 'shell started by the print spooler (PrintNightmare-style)', zh: '打印服务启动命令行（PrintNightmare 类）' };
   if (((p === 'winlogon.exe' && SHELL.test(c)) || (ACCESSIBILITY.test(p) && !ACCESSIBILITY.test(c) && !/^(werfault|conhost|consent)\.exe$/.test(c))) && c) return { rule: 'accessibility-shell', attack: ['T1546.008'], severity: 'critical', en: 'shell started from the logon screen (accessibility backdoor)', zh: '登录界面启动命令行（辅助功能后门）' };
   if (ACCESSIBILITY.test(c) && !/\\windows\\(system32|syswow64)\\/.test(img) && img.includes('\\')) return { rule: 'accessibility-moved', attack: ['T1546.008'], severity: 'high', en: 'accessibility program outside System32', zh: '辅助功能程序不在 System32 中' };
-  if (/\bcopy\b.*\b(cmd|powershell)\.exe.*\\(sethc|utilman|osk|magnify|narrator)\.exe/.test(cmd.toLowerCase())) return { rule: 'accessibility-replaced', attack: ['T1546.008'], severity: 'critical', en: 'accessibility program replaced by a shell', zh: '用命令行替换辅助功能程序' };
-  if (/^(uacme|akagi(32|64)?|uacbypass|winpwnage)\.exe$/.test(c) || /winpwnage.*\s-u\s+(uac|elevate)\b|\bakagi(32|64)?\b/.test(cmd.toLowerCase())) return { rule: 'uac-bypass-tool', attack: ['T1548.002'], severity: 'high', en: 'UAC bypass tool', zh: 'UAC 绕过工具' };
+  if (/\bcopy\b.*\b(cmd|powershell)\.exe.*\\(sethc|utilman|osk|magnify|narrator)\.exe/.test(lc)) return { rule: 'accessibility-replaced', attack: ['T1546.008'], severity: 'critical', en: 'accessibility program replaced by a shell', zh: '用命令行替换辅助功能程序' };
+  if (/^(uacme|akagi(32|64)?|uacbypass|winpwnage)\.exe$/.test(c) || /winpwnage.*\s-u\s+(uac|elevate)\b|\bakagi(32|64)?\b/.test(lc)) return { rule: 'uac-bypass-tool', attack: ['T1548.002'], severity: 'high', en: 'UAC bypass tool', zh: 'UAC 绕过工具' };
   if (/^(juicypotato|roguepotato|sweetpotato|printspoofer(64)?|godpotato|efspotato|badpotato|rottenpotato(ng)?|lonelypotato|krbrelayup|runascs)\.exe$/.test(c)) return { rule: 'potato-tool', attack: ['T1134.001'], severity: 'critical', en: 'token impersonation (Potato) tool', zh: '令牌模拟提权（Potato）工具' };
   if (c === 'runas.exe' && /\/user:/i.test(cmd)) return { rule: 'runas-other-user', attack: ['T1134.002'], severity: 'low', en: 'program started as another user (runas)', zh: '以其他用户身份运行程序（runas）' };
   return null;

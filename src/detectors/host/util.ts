@@ -55,11 +55,18 @@ export function hostOf(e: SpoorEvent): string {
   return ((e['winlog.computer_name'] as string | undefined) ?? (e['host.name'] as string | undefined) ?? '').trim() || '?';
 }
 
-/** Host key: case-insensitive, short name (FQDN and short name of one machine compare equal). */
+const HOST_KEYS = new Map<string, string>();
+
+/** Host key: case-insensitive, short name (FQDN and short name of one machine compare equal). Memoised (a log names few hosts). */
 export function hostKey(h: string): string {
+  let k = HOST_KEYS.get(h);
+  if (k !== undefined) return k;
   const l = h.toLowerCase();
   const dot = l.indexOf('.');
-  return dot > 0 ? l.slice(0, dot) : l;
+  k = dot > 0 ? l.slice(0, dot) : l;
+  if (HOST_KEYS.size >= 4096) HOST_KEYS.clear();
+  HOST_KEYS.set(h, k);
+  return k;
 }
 
 /** Normalise an address field: '-', '', '::' → ''; strips IPv4-mapped prefix and brackets. */
@@ -83,8 +90,20 @@ export function looksLikeIp(s: string): boolean {
 }
 
 /** Logon id as a canonical lower-case hex string without leading zeros ('0x3e7'); '' when absent. */
+const LOGON_IDS = new Map<string, string>();
+
 export function normLogonId(v: string | undefined | null): string {
   if (!v) return '';
+  let id = LOGON_IDS.get(v);
+  if (id === undefined) {
+    id = normLogonIdUncached(v);
+    if (LOGON_IDS.size >= 8192) LOGON_IDS.clear();
+    LOGON_IDS.set(v, id);
+  }
+  return id;
+}
+
+function normLogonIdUncached(v: string): string {
   const s = String(v).trim().toLowerCase();
   if (s === '' || s === '-') return '';
   let hex: string;
@@ -133,11 +152,22 @@ export function intField(s: string): number {
   return NaN;
 }
 
+/** Recent baseName() inputs and results: the detectors of one process event ask for the same paths in turn. */
+const BASE_IN: string[] = ['', '', '', ''];
+const BASE_OUT: string[] = ['', '', '', ''];
+let baseAt = 0;
+
 /** The file name part of a Windows or POSIX path, lower-case. */
 export function baseName(p: string): string {
-  const s = p.replace(/^"+|"+$/g, '');
+  for (let i = 0; i < 4; i++) if (BASE_IN[i] === p) return BASE_OUT[i];
+  let s = p;
+  if (s.charCodeAt(0) === 34 || s.charCodeAt(s.length - 1) === 34) s = s.replace(/^"+|"+$/g, '');
   const i = Math.max(s.lastIndexOf('\\'), s.lastIndexOf('/'));
-  return (i >= 0 ? s.slice(i + 1) : s).toLowerCase();
+  const out = (i >= 0 ? s.slice(i + 1) : s).toLowerCase();
+  BASE_IN[baseAt] = p;
+  BASE_OUT[baseAt] = out;
+  baseAt = (baseAt + 1) & 3;
+  return out;
 }
 
 /** Bounded evidence sample: the first N and the last N references, plus pinned key records. */

@@ -76,3 +76,20 @@ test('log clearing, event log service disabled, Defender detections', () => {
   assert.equal(miner?.facts?.path, 'C:\\Users\\a\\syste64.exe');
   assert.equal(av.find((f) => f.attack.includes('T1003'))?.outcome, 'succeeded');
 });
+
+test('boot configuration (4826): test signing / integrity checks off and kernel debugging are reported; a default boot is not', () => {
+  const b = new EventBuilder();
+  const boot = (over: Record<string, string>) => ({ SubjectUserSid: 'S-1-5-18', SubjectLogonId: '0x3e7', LoadOptions: '-', KernelDebug: '%%1843', TestSigning: '%%1843', FlightSigning: '%%1843', DisableIntegrityChecks: '%%1843', HypervisorDebug: '%%1843', ...over });
+  const quiet = run([defenseEvasion], [b.ev('4826', T0, boot({}))]);
+  assert.equal(quiet.length, 0);
+  const debugOn = b.ev('4826', T0, boot({ KernelDebug: '%%1842' }));
+  const signingOff = b.ev('4826', T0 + 1000, boot({ TestSigning: '%%1842', DisableIntegrityChecks: '%%1842' }));
+  const fs = run([defenseEvasion], [debugOn, signingOff]);
+  const sign = fs.find((f) => f.facts?.rule === 'boot-code-integrity-off');
+  assert.deepEqual(sign?.attack, ['T1553.006']);
+  assert.deepEqual(sign?.facts?.settings, ['TestSigning', 'DisableIntegrityChecks']);
+  assert.deepEqual(sign?.evidence.map((r) => r.record), [signingOff.ref.record]);
+  assert.ok(sign?.summary.zh.includes('驱动签名'));
+  const dbg = fs.find((f) => f.facts?.rule === 'boot-kernel-debug');
+  assert.deepEqual(dbg?.evidence.map((r) => r.record), [debugOn.ref.record]);
+});
