@@ -13,7 +13,7 @@ import type { ProblemSink } from '../core/problems.js';
 export interface ReaderStats {
   /** Records (EVTX records, capture frames, log lines) read. */
   records: number;
-  /** Problems reported with severity `error`. */
+  /** Problems reported with severity `error`: counted by whoever owns the problem sink (the pipeline), not by the reader. */
   errors: number;
   /** Earliest and latest event time seen, ms since epoch. */
   first?: number;

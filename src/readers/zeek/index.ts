@@ -202,12 +202,10 @@ async function* readZeek(input: AsyncIterable<Buffer>, ctx: ReaderContext): Asyn
           o = JSON.parse(text);
         } catch {
           ctx.problem({ evidence: ctx.evidenceId, offset, record: no, reason: 'line is not valid JSON: skipped', severity: 'error' });
-          ctx.stats.errors++;
           continue;
         }
         if (o === null || typeof o !== 'object' || Array.isArray(o)) {
           ctx.problem({ evidence: ctx.evidenceId, offset, record: no, reason: 'line is not a JSON object: skipped', severity: 'error' });
-          ctx.stats.errors++;
           continue;
         }
         row = o as Record<string, ZeekValue>;
@@ -217,7 +215,6 @@ async function* readZeek(input: AsyncIterable<Buffer>, ctx: ReaderContext): Asyn
         const parts = text.split(header.sep);
         if (parts.length !== header.fields.length) {
           ctx.problem({ evidence: ctx.evidenceId, offset, record: no, reason: `row has ${parts.length} fields, the header names ${header.fields.length}: skipped`, severity: 'error' });
-          ctx.stats.errors++;
           continue;
         }
         row = {};
@@ -225,7 +222,6 @@ async function* readZeek(input: AsyncIterable<Buffer>, ctx: ReaderContext): Asyn
         path = header.path;
       } else {
         ctx.problem({ evidence: ctx.evidenceId, offset, record: no, reason: 'data line before any #fields header: skipped', severity: 'error' });
-        ctx.stats.errors++;
         continue;
       }
       let ts = tsMs(row.ts);
