@@ -153,6 +153,8 @@ export interface Recommendation {
   /** Findings that motivate it. */
   findings: string[];
   priority?: 'immediate' | 'short-term' | 'long-term';
+  /** A few records/packets of those findings that prove the reason for it (renderers cite them). */
+  evidence?: EvidenceRef[];
 }
 
 export interface Iocs {
@@ -162,6 +164,26 @@ export interface Iocs {
   files: string[];
   hashes: string[];
   accounts: string[];
+  /** What an indicator is (`mining pool`, `Trojan:Win32/CoinMiner …`), keyed by the value. */
+  notes?: Record<string, Bilingual>;
+}
+
+/** One cited record quoted under an investigation step (the time kept in UTC; renderers show the case zone). */
+export interface EvidenceQuote {
+  ref: EvidenceRef;
+  /** `Security.evtx #2408`, `case.pcap frame 301`. */
+  where: string;
+  /** ISO 8601 UTC time of the record, when it has one. */
+  time?: string;
+  /** The quoted fields, plain text (renderers escape). */
+  text: string;
+}
+
+/** One statement of the root cause with the findings and records that prove it. */
+export interface CitedStatement {
+  text: Bilingual;
+  findings: string[];
+  evidence: EvidenceRef[];
 }
 
 /** One investigation step as the report tells it (what was looked at, found, cited). */
@@ -174,6 +196,8 @@ export interface InvestigationStep {
   evidence: EvidenceRef[];
   /** Short excerpts of the cited records, already plain text (renderers escape). */
   excerpts?: string[];
+  /** The same records, structured: renderers show their times in the case zone next to the UTC original. */
+  quotes?: EvidenceQuote[];
 }
 
 export interface Incident {
@@ -193,6 +217,8 @@ export interface Incident {
   timeline: TimelineEntry[];
   steps: InvestigationStep[];
   root_cause: Bilingual;
+  /** The root cause as separate statements, each citing its findings and records (same content as root_cause). */
+  root_cause_points?: CitedStatement[];
   iocs: Iocs;
   recommendations: Recommendation[];
   findings: string[];

@@ -15,7 +15,7 @@ import { analyze, DEFAULT_GROUP_OPTIONS, groupRecs, isIncident, linkKeys, mayBeI
 import { techniqueName } from './classify.js';
 import type { EntitySnapshot } from './entities.js';
 import { buildGraph, buildRecs, Resolver, type EntityGraph, type Rec } from './graph.js';
-import { chainLinks, iocs, localTime, pivotSteps, recommendations, rootCause, timeline, type Ctx } from './narrate.js';
+import { chainLinks, iocs, localTime, pivotSteps, recommendations, rootCause, rootCausePoints, timeline, type Ctx } from './narrate.js';
 import { alertSubject } from './alert.js';
 
 export { parseAlert, alertSubject } from './alert.js';
@@ -207,6 +207,7 @@ function toIncident(a: Analysis, id: string, ctx: Ctx, alert: AlertSpec | null |
     timeline: timeline(a, ctx),
     steps: pivotSteps(a, ctx, alert),
     root_cause: rootCause(a, ctx),
+    root_cause_points: rootCausePoints(a, ctx),
     iocs: iocs(a, ctx),
     recommendations: recommendations(a, ctx),
     findings: a.recs.map((r) => r.f.id),

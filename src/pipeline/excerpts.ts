@@ -4,8 +4,13 @@
  * each (file + record/frame, time in UTC, the fields a responder looks at).
  * This replaces the findings' own English summaries as excerpts, so the Chinese
  * report quotes the evidence, not an English sentence about it.
+ *
+ * Each step gets the lines twice: `excerpts` (one string per record, time in
+ * UTC, for tools reading incident.json) and `quotes` (where / time / fields
+ * apart), so the renderers can show the time in the case's zone beside the UTC
+ * original without parsing text that holds attacker-controlled strings.
  */
-import type { EvidenceEntry, Incident } from '../incident/types.js';
+import type { EvidenceEntry, EvidenceQuote, Incident } from '../incident/types.js';
 import type { EvidenceRef } from '../core/event.js';
 import type { CaseStore, Row } from '../store/store.js';
 
@@ -35,18 +40,23 @@ function sqlString(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
-export function formatExcerpt(row: Row, evidence: Map<string, EvidenceEntry>): string {
+/** The quoted record: where it is, its UTC time, the fields a responder looks at. */
+export function quoteRow(row: Row, evidence: Map<string, EvidenceEntry>): EvidenceQuote {
   let data: Record<string, unknown> = {};
   try {
     data = JSON.parse(String(row.data ?? '{}')) as Record<string, unknown>;
   } catch {
     /* keep the columns */
   }
-  const ev = evidence.get(String(row.evidence));
-  const file = ev ? ev.path.split(/[\\/]/).pop() : String(row.evidence);
-  const where = row.record !== null && row.record !== undefined ? `${file} #${row.record}` : row.frame !== null && row.frame !== undefined ? `${file} frame ${row.frame}` : `${file}`;
-  const time = Number.isFinite(Number(row.ts)) ? new Date(Math.floor(Number(row.ts))).toISOString().replace(/\.\d{3}Z$/, 'Z') : '';
-  const parts: string[] = [where, time];
+  const evId = String(row.evidence);
+  const ev = evidence.get(evId);
+  const file = ev ? ev.path.split(/[\\/]/).pop() : evId;
+  const hasRecord = row.record !== null && row.record !== undefined;
+  const hasFrame = row.frame !== null && row.frame !== undefined;
+  const where = hasRecord ? `${file} #${row.record}` : hasFrame ? `${file} frame ${row.frame}` : `${file}`;
+  const ms = Math.floor(Number(row.ts));
+  const time = row.ts !== null && row.ts !== undefined && Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z') : undefined;
+  const parts: string[] = [];
   if (row.dataset === 'evtx') {
     parts.push(`EventID ${row.code}`);
     if (row.host) parts.push(`Computer=${row.host}`);
@@ -64,8 +74,22 @@ export function formatExcerpt(row: Row, evidence: Map<string, EvidenceEntry>): s
     }
     if (row.user_name) parts.push(`user=${row.user_domain ? row.user_domain + '\\' : ''}${row.user_name}`);
   }
-  const line = parts.filter(Boolean).join('  ');
-  return line.length > MAX_LINE ? line.slice(0, MAX_LINE - 1) + '…' : line;
+  let text = parts.filter(Boolean).join('  ');
+  const room = MAX_LINE - where.length - 22;
+  if (text.length > room) text = text.slice(0, Math.max(40, room - 1)) + '…';
+  const ref: EvidenceQuote['ref'] = { evidence: evId };
+  if (hasRecord) ref.record = Number(row.record);
+  if (hasFrame) ref.frame = Number(row.frame);
+  if (row.uid) ref.uid = String(row.uid);
+  const q: EvidenceQuote = { ref, where, text };
+  if (time) q.time = time;
+  return q;
+}
+
+/** One line: `Security.evtx #2408  2024-06-03T19:36:11Z  EventID 4624  …` (time in UTC). */
+export function formatExcerpt(row: Row, evidence: Map<string, EvidenceEntry>): string {
+  const q = quoteRow(row, evidence);
+  return [q.where, q.time ?? '', q.text].filter(Boolean).join('  ');
 }
 
 /**
@@ -117,8 +141,11 @@ export async function attachExcerpts(incidents: Incident[], store: CaseStore, ev
       }
       for (const row of rowsHere) if (picked.length < PER_STEP && !picked.includes(row)) picked.push(row);
       picked.sort((a, b) => Number(a.ts) - Number(b.ts));
-      const lines = picked.map((row) => formatExcerpt(row, byId));
-      if (lines.length) st.excerpts = lines;
+      const quotes = picked.map((row) => quoteRow(row, byId));
+      if (quotes.length) {
+        st.quotes = quotes;
+        st.excerpts = quotes.map((q) => [q.where, q.time ?? '', q.text].filter(Boolean).join('  '));
+      }
     }
   }
 }

@@ -8,7 +8,7 @@ import type { ChainLink, FindingEntry, IncidentFile, Recommendation } from '../i
 import { technique, tacticName, techniqueName, TACTIC_NAMES } from './attack.js';
 import type { Block, Inline } from './doc.js';
 import { defang } from './escape.js';
-import { HARDENING_ACTIONS, L, OUTCOME, PRIORITY, ROLE, SEVERITY, actionName, linkKind, type Lang } from './labels.js';
+import { HARDENING_ACTIONS, L, OUTCOME, PRIORITY, ROLE, SEVERITY, actionName, alertKindName, chainTarget, linkKind, type Lang } from './labels.js';
 import { chainSvg, timelineSvg } from './svg.js';
 import { formatShort, formatTime, localizeTimes, zoneLabel } from './time.js';
 
@@ -113,6 +113,39 @@ export function buildReport(file: IncidentFile, lang: Lang, opts: ContentOptions
   /** Evidence-derived prose with its UTC times shown in the case zone. */
   const tx = (text: string): string => localizeTimes(text, tz);
   const names = evidenceNames(file);
+  const findingById = new Map((file.findings ?? []).map((f) => [f.id, f]));
+  /** The first records of the given findings (at most `max`, one per finding first). */
+  const findingRefs = (ids: string[], max: number): EvidenceRef[] => {
+    const out: EvidenceRef[] = [];
+    for (let i = 0; i < 2 && out.length < max; i++) {
+      for (const id of ids) {
+        const e = findingById.get(id)?.evidence?.[i];
+        if (e && out.length < max) out.push(e);
+      }
+    }
+    return out;
+  };
+  /** A recommendation's proof: its own evidence, else the first records of its findings. */
+  const recEvidence = (r: Recommendation): EvidenceRef[] =>
+    Array.isArray(r.evidence) && r.evidence.length ? r.evidence : (r.findings ?? []).flatMap((id) => findingById.get(id)?.evidence?.slice(0, 1) ?? []).slice(0, 3);
+  /** ` (evidence: Security.evtx record 2414; findings host.x-1)` — what a statement rests on. */
+  const cite = (refs: EvidenceRef[] | undefined, findings: string[] | undefined, max: number): Inline => {
+    const fs = (findings ?? []).filter((x) => typeof x === 'string');
+    if (!(refs ?? []).length && !fs.length) return [];
+    const o: Inline = [lang === 'zh' ? `（${l.basis}：` : ` (${l.basis}: `];
+    if ((refs ?? []).length) o.push(...refsInline(refs, names, lang, max));
+    if (fs.length) {
+      if ((refs ?? []).length) o.push(lang === 'zh' ? '；检测结果 ' : '; findings ');
+      else o.push(lang === 'zh' ? '检测结果 ' : 'findings ');
+      fs.slice(0, 4).forEach((id, i) => {
+        if (i) o.push(lang === 'zh' ? '、' : ', ');
+        o.push({ code: id });
+      });
+      if (fs.length > 4) o.push(lang === 'zh' ? ` 等 ${fs.length} 项` : ` and ${fs.length - 4} more`);
+    }
+    o.push(lang === 'zh' ? '）' : ')');
+    return o;
+  };
   const T = (t: string | null | undefined) => formatTime(t ?? null, tz);
   const C = lang === 'zh' ? '：' : ': ';
   const zone = zoneLabel(tz, firstTime(file));
@@ -134,7 +167,8 @@ export function buildReport(file: IncidentFile, lang: Lang, opts: ContentOptions
   const alert = file.case?.alert;
   if (alert) {
     p([{ b: l.alertGot }, alert.text]);
-    const meta: Inline[] = [[`${l.alertKind}${C}`, { code: alert.kind }]];
+    const kindName = alertKindName(alert.kind, lang);
+    const meta: Inline[] = [[`${l.alertKind}${C}`, ...(kindName ? [`${kindName} `] : []), { code: alert.kind }]];
     if (alert.src) meta.push([`${l.alertSrc}${C}`, { code: alert.src }]);
     if (alert.dst) meta.push([`${l.alertDst}${C}`, { code: alert.dst }]);
     out.push({ kind: 'ul', items: meta });
@@ -177,13 +211,16 @@ export function buildReport(file: IncidentFile, lang: Lang, opts: ContentOptions
     if (incidents.length > 1) h(4, `${k + 1}. ${inc.title?.[lang] ?? inc.id}`);
     p([l.verdictIncident(SEVERITY[lang][inc.severity] ?? inc.severity, inc.title?.[lang] ?? inc.id, pct(inc.confidence))]);
     const items: Inline[] = [];
-    items.push([{ b: `${l.attackers}${C}` }, ...listOrNone(inc.attackers ?? [], lang)]);
+    // Each conclusion with the findings (and their first records) that establish it.
+    const because = (keys: string[]) => [...new Set((inc.hosts ?? []).filter((x) => keys.includes(x.host) || (x.ip !== undefined && keys.includes(x.ip))).flatMap((x) => x.because ?? []))];
+    const proof = (ids: string[]) => cite(findingRefs(ids, 2), ids, 2);
+    items.push([{ b: `${l.attackers}${C}` }, ...listOrNone(inc.attackers ?? [], lang), ...proof(because(inc.attackers ?? []))]);
     const comp = inc.compromised ?? [];
     if (comp.length) {
-      for (const c of comp) items.push([{ b: `${l.compromised}${C}` }, l.compromisedText(c.host, c.ip, T(c.since), techLabel(c.via, lang))]);
+      for (const c of comp) items.push([{ b: `${l.compromised}${C}` }, l.compromisedText(c.host, c.ip, T(c.since), techLabel(c.via, lang)), ...proof(c.findings ?? [])]);
     } else items.push([{ b: `${l.compromised}${C}` }, l.none]);
-    items.push([{ b: `${l.c2}${C}` }, ...listOrNone(inc.c2 ?? [], lang)]);
-    if (inc.entry) items.push([{ b: `${l.entry}${C}` }, l.entryText(inc.entry.from, T(inc.entry.time), techLabel(inc.entry.technique, lang), inc.entry.host)]);
+    items.push([{ b: `${l.c2}${C}` }, ...listOrNone(inc.c2 ?? [], lang), ...proof(because(inc.c2 ?? []))]);
+    if (inc.entry) items.push([{ b: `${l.entry}${C}` }, l.entryText(inc.entry.from, T(inc.entry.time), techLabel(inc.entry.technique, lang), inc.entry.host), ...proof(inc.entry.findings ?? [])]);
     out.push({ kind: 'ul', items });
     if (opts.figures && (inc.chain ?? []).length) {
       out.push({ kind: 'figure', svg: chainSvg(inc, tz, lang, `${opts.idPrefix}c${k}`), caption: `${l.chainFigure}${incidents.length > 1 ? ` ${k + 1}` : ''}` });
@@ -204,9 +241,14 @@ export function buildReport(file: IncidentFile, lang: Lang, opts: ContentOptions
       items.push([{ b: `${l.stepFound}${C}` }, tx(st.found?.[lang] ?? '')]);
       items.push([{ b: `${l.stepEvidence}${C}` }, ...refsInline(st.evidence, names, lang)]);
       out.push({ kind: 'ul', items });
-      const ex = (st.excerpts ?? []).slice(0, 6).map((e) => (e.length > MAX_EXCERPT ? e.slice(0, MAX_EXCERPT) + ' …' : e));
+      // Quoted records: the time in the case zone, the UTC original beside it.
+      const quotes = Array.isArray(st.quotes) ? st.quotes.filter((q) => q && typeof q.text === 'string') : [];
+      const lines = quotes.length
+        ? quotes.slice(0, 6).map((q) => [String(q.where ?? ''), q.time ? `${formatShort(q.time, tz)} (${q.time})` : '', q.text].filter(Boolean).join('  '))
+        : (st.excerpts ?? []).slice(0, 6);
+      const ex = lines.map((e) => (e.length > MAX_EXCERPT ? e.slice(0, MAX_EXCERPT) + ' …' : e));
       if (ex.length) {
-        p([{ b: `${l.stepExcerpt}:` }]);
+        p([{ b: quotes.length ? l.stepExcerptZoned(zone) : `${l.stepExcerpt}:` }]);
         out.push({ kind: 'pre', text: ex.join('\n') });
       }
     }
@@ -235,7 +277,14 @@ export function buildReport(file: IncidentFile, lang: Lang, opts: ContentOptions
   if (!incidents.length) p([l.none]);
   incidents.forEach((inc) => {
     if (incidents.length > 1) h(3, inc.title?.[lang] ?? inc.id);
-    p([tx(inc.root_cause?.[lang] ?? '')]);
+    const points = Array.isArray(inc.root_cause_points) ? inc.root_cause_points.filter((x) => x && x.text) : [];
+    if (points.length) {
+      // Each statement with the records that prove it.
+      out.push({
+        kind: 'ul',
+        items: points.map((pt) => [tx(pt.text?.[lang] ?? ''), ...cite(pt.evidence, pt.findings, 3)]),
+      });
+    } else p([tx(inc.root_cause?.[lang] ?? '')]);
     const chain = [...(inc.chain ?? [])].sort((a, b) => a.time.localeCompare(b.time));
     if (chain.length) {
       h(incidents.length > 1 ? 4 : 3, l.chainTable);
@@ -254,8 +303,9 @@ export function buildReport(file: IncidentFile, lang: Lang, opts: ContentOptions
           [formatShort(c.time, tz)],
           [{ code: c.from }],
           [linkKind(c.kind, lang)],
-          tos.length > 3 ? [{ code: tos[0] }, lang === 'zh' ? '、' : ', ', { code: tos[1] }, lang === 'zh' ? ` 等 ${tos.length} 个目标` : ` and ${tos.length - 2} more (${tos.length} targets)`] : listOrNone(tos, lang),
+          tos.length > 3 ? [{ code: chainTarget(tos[0], lang) }, lang === 'zh' ? '、' : ', ', { code: chainTarget(tos[1], lang) }, lang === 'zh' ? ` 等 ${tos.length} 个目标` : ` and ${tos.length - 2} more (${tos.length} targets)`] : listOrNone(tos.map((x) => chainTarget(x, lang)), lang),
           [techLabel(c.technique, lang)],
+          refsInline(findingRefs(c.findings ?? [], 2), names, lang, 2),
         ]),
       });
     }
@@ -275,6 +325,7 @@ export function buildReport(file: IncidentFile, lang: Lang, opts: ContentOptions
       lang === 'zh' ? `（${actionName(r.action, lang)}，${l.target}：` : ` (${actionName(r.action, lang)}, ${l.target}: `,
       { code: r.target },
       lang === 'zh' ? '）' : ')',
+      ...cite(recEvidence(r), r.findings, 2),
     ]);
   }
   if (!remediation.length) p([l.noRemediation]);
@@ -286,7 +337,7 @@ export function buildReport(file: IncidentFile, lang: Lang, opts: ContentOptions
   if (hardening.length) {
     out.push({
       kind: 'ol',
-      items: hardening.map((r) => [tx(r.text?.[lang] ?? ''), lang === 'zh' ? `（${l.target}：` : ` (${l.target}: `, { code: r.target }, lang === 'zh' ? '）' : ')']),
+      items: hardening.map((r) => [tx(r.text?.[lang] ?? ''), lang === 'zh' ? `（${l.target}：` : ` (${l.target}: `, { code: r.target }, lang === 'zh' ? '）' : ')', ...cite(recEvidence(r), r.findings, 2)]),
     });
   } else p([l.noHardening]);
 
@@ -321,7 +372,10 @@ export function buildReport(file: IncidentFile, lang: Lang, opts: ContentOptions
           if (t.src && t.dst) where.push(' → ');
           if (t.dst) where.push(t.src ? { code: t.dst } : `→ `, ...(t.src ? [] : [{ code: t.dst }]));
         }
-        return [[formatShort(t.time, tz)], [techLabel(t.technique, lang)], where.length ? where : ['—'], [tx(t.text?.[lang] ?? '')], refsInline(t.evidence, names, lang, 3)];
+        // The time has its own column: do not repeat it at the start of the event text.
+        const when = formatShort(t.time, tz);
+        const text = tx(t.text?.[lang] ?? '');
+        return [[when], [techLabel(t.technique, lang)], where.length ? where : ['—'], [when && text.startsWith(`${when} `) ? text.slice(when.length + 1) : text], refsInline(t.evidence, names, lang, 3)];
       }),
     });
   });
@@ -348,12 +402,16 @@ export function buildReport(file: IncidentFile, lang: Lang, opts: ContentOptions
   };
   for (const inc of incidents) {
     const io = inc.iocs ?? { ips: [], domains: [], urls: [], files: [], hashes: [], accounts: [] };
-    for (const v of io.ips ?? []) addIoc(l.iocTypes.ip, v, roleOf.get(v) ?? '', v);
-    for (const v of io.domains ?? []) addIoc(l.iocTypes.domain, v, '', defangDomain(v));
-    for (const v of io.urls ?? []) addIoc(l.iocTypes.url, v, '', defangDomain(defang(v)));
-    for (const v of io.files ?? []) addIoc(l.iocTypes.file, v, '', v);
-    for (const v of io.hashes ?? []) addIoc(l.iocTypes.hash, v, hashKind(v), v);
-    for (const v of io.accounts ?? []) addIoc(l.iocTypes.account, v, '', v);
+    const note = (v: string) => {
+      const n = io.notes && Object.prototype.hasOwnProperty.call(io.notes, v) ? io.notes[v]?.[lang] : undefined;
+      return typeof n === 'string' ? n : '';
+    };
+    for (const v of io.ips ?? []) addIoc(l.iocTypes.ip, v, roleOf.get(v) ?? note(v), v);
+    for (const v of io.domains ?? []) addIoc(l.iocTypes.domain, v, roleOf.get(v) ?? note(v), defangDomain(v));
+    for (const v of io.urls ?? []) addIoc(l.iocTypes.url, v, note(v), defangDomain(defang(v)));
+    for (const v of io.files ?? []) addIoc(l.iocTypes.file, v, note(v), v);
+    for (const v of io.hashes ?? []) addIoc(l.iocTypes.hash, v, note(v) || hashKind(v), v);
+    for (const v of io.accounts ?? []) addIoc(l.iocTypes.account, v, note(v), v);
   }
   if (iocRows.length) {
     out.push({ kind: 'table', head: l.iocHead, rows: iocRows });

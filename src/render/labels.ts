@@ -35,6 +35,14 @@ const LINK_KIND: Record<Lang, Record<string, string>> = {
     'authenticated-to': '认证成功',
     'installed-service-on': '安装服务',
     'downloaded-from': '下载',
+    'mined-to': '挖矿连接',
+    ran: '运行',
+    detected: '杀毒检出',
+    downloaded: '下载文件',
+    'changed-account': '修改账户',
+    discovered: '信息收集',
+    'acted-on': '操作',
+    'cleared-log': '清除日志',
   },
   en: {
     scanned: 'scanned',
@@ -47,11 +55,34 @@ const LINK_KIND: Record<Lang, Record<string, string>> = {
     'authenticated-to': 'authenticated to',
     'installed-service-on': 'installed a service on',
     'downloaded-from': 'downloaded from',
+    'mined-to': 'mined via',
+    ran: 'ran',
+    detected: 'antivirus detected',
+    downloaded: 'downloaded',
+    'changed-account': 'changed account',
+    discovered: 'ran discovery on',
+    'acted-on': 'acted on',
+    'cleared-log': 'cleared logs on',
   },
+};
+
+/** Chain targets that are not an address, host or object but a description. */
+const PSEUDO_TARGET: Record<Lang, Record<string, string>> = {
+  zh: { 'outside addresses': '外部地址（互联网）' },
+  en: {},
 };
 
 export function linkKind(kind: string, lang: Lang): string {
   return LINK_KIND[lang][kind] ?? kind;
+}
+
+/** A chain target as shown: descriptions (`outside addresses`, `12 hosts`) in the report's language. */
+export function chainTarget(to: string, lang: Lang): string {
+  const known = PSEUDO_TARGET[lang][to];
+  if (known) return known;
+  const m = /^(\d+) hosts$/.exec(to);
+  if (m && lang === 'zh') return `${m[1]} 台主机`;
+  return to;
 }
 
 const ACTION: Record<Lang, Record<string, string>> = {
@@ -68,6 +99,9 @@ const ACTION: Record<Lang, Record<string, string>> = {
     'scan-hosts': '全盘查杀',
     'review-logs': '日志审计',
     'deploy-monitoring': '部署监测',
+    'remove-persistence': '清除持久化',
+    'check-vulnerability': '核查漏洞',
+    'investigate-host': '排查主机',
   },
   en: {
     'block-ip': 'block address',
@@ -82,11 +116,24 @@ const ACTION: Record<Lang, Record<string, string>> = {
     'scan-hosts': 'scan hosts',
     'review-logs': 'review logs',
     'deploy-monitoring': 'monitoring',
+    'remove-persistence': 'remove persistence',
+    'check-vulnerability': 'check vulnerability',
+    'investigate-host': 'investigate host',
   },
 };
 
 export function actionName(action: string, lang: Lang): string {
   return ACTION[lang][action] ?? action;
+}
+
+const ALERT_KIND: Record<Lang, Record<string, string>> = {
+  zh: { 'outbound-scan': '对外扫描探测', outbound: '异常外联', inbound: '外部攻击', 'inbound-scan': '外部扫描', scan: '扫描探测', host: '主机异常' },
+  en: { 'outbound-scan': 'outbound scanning', outbound: 'suspicious outbound connections', inbound: 'inbound attack', 'inbound-scan': 'inbound scanning', scan: 'scanning', host: 'host alert' },
+};
+
+/** What the alert kind means, in the report's language ('' for kinds spoor does not know). */
+export function alertKindName(kind: string, lang: Lang): string {
+  return Object.prototype.hasOwnProperty.call(ALERT_KIND[lang], kind) ? ALERT_KIND[lang][kind] : '';
 }
 
 export const PRIORITY: Record<Lang, Record<string, string>> = {
@@ -134,11 +181,14 @@ export const L = {
     stepFound: '发现',
     stepEvidence: '证据',
     stepExcerpt: '证据摘录',
+    basis: '依据',
+    provenBy: '证据',
+    stepExcerptZoned: (zone: string) => `证据摘录（时间为 ${zone}，括号内为 UTC 原始时间）：`,
     moreRefs: (n: number) => `等，另有 ${n} 条`,
     noSteps: '本事件未记录排查步骤。',
     s3: '三、根因',
     chainTable: '攻击链路',
-    chainHead: ['时间', '来源', '行为', '目标', 'ATT&CK 技术'],
+    chainHead: ['时间', '来源', '行为', '目标', 'ATT&CK 技术', '证据'],
     s4: '四、解决方案',
     target: '处置对象',
     noRemediation: '无针对性处置项。',
@@ -211,11 +261,14 @@ export const L = {
     stepFound: 'Found',
     stepEvidence: 'Evidence',
     stepExcerpt: 'Excerpts',
+    basis: 'basis',
+    provenBy: 'evidence',
+    stepExcerptZoned: (zone: string) => `Excerpts (times in ${zone}; the UTC original in parentheses):`,
     moreRefs: (n: number) => `and ${n} more`,
     noSteps: 'No investigation steps were recorded for this incident.',
     s3: '3. Root cause',
     chainTable: 'Attack chain',
-    chainHead: ['Time', 'From', 'Action', 'To', 'ATT&CK technique'],
+    chainHead: ['Time', 'From', 'Action', 'To', 'ATT&CK technique', 'Evidence'],
     s4: '4. Remediation',
     target: 'target',
     noRemediation: 'No specific remediation items.',

@@ -10,8 +10,16 @@ function inline(i: Inline, inTable = false): string {
       // Keep trailing punctuation/space outside the emphasis: CommonMark does not close
       // `**` after punctuation when a CJK letter follows (`**告警：**监测` would not be bold).
       const m = /^([\s\S]*?)([\s\p{P}]*)$/u.exec(s.b)!;
+      let [body, tail] = [m[1], m[2]];
+      // A closing bracket whose opener is inside stays inside (`**C2 服务器（外联地址）**：`, not `…地址**）：`);
+      // the delimiter still closes, being followed by the remaining punctuation.
+      const pairs: Record<string, string> = { '）': '（', ')': '(', '】': '【', '」': '「', ']': '[' };
+      while (tail && pairs[tail[0]] && body.lastIndexOf(pairs[tail[0]]) > body.lastIndexOf(tail[0]) && tail.length > 1) {
+        body += tail[0];
+        tail = tail.slice(1);
+      }
       const esc = (t: string) => (inTable ? escapeMdCell(t) : escapeMd(t));
-      return m[1] ? `**${esc(m[1])}**${m[2] ? esc(m[2]) : ''}` : esc(s.b);
+      return body ? `**${esc(body)}**${tail ? esc(tail) : ''}` : esc(s.b);
     })
     .join('');
 }

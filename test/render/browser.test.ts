@@ -141,7 +141,7 @@ test('report.html renders in headless Chromium with no console errors and no net
     }
   } finally {
     await cdp.close();
-    await rm(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }); // Chromium may still be writing its profile
   }
 });
 
@@ -155,7 +155,7 @@ test('spoor report --format pdf path (htmlToPdf, a separate Chromium run; set SP
     assert.equal(pdf.subarray(0, 5).toString('latin1'), '%PDF-');
     assert.ok(pdf.length > 10_000);
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }); // Chromium may still be writing its profile
   }
 });
 
