@@ -124,8 +124,9 @@ export function describe(r: Rec, ctx: Ctx): Bilingual {
         const what = cve ? `${cve}${CVE_PRODUCTS[cve] ? `, ${CVE_PRODUCTS[cve].en}` : ''}` : factStr(r.f, ['exploit', 'signature']) ?? '';
         const whatZh = cve ? `${cve}${CVE_PRODUCTS[cve] ? `，${CVE_PRODUCTS[cve].zh}` : ''}` : factStr(r.f, ['exploit', 'signature']) ?? '';
         return {
-          en: `${A} tried to exploit ${V}${what ? ` (${what})` : ''} without success${st ? ` (the server answered ${st})` : ''}`,
-          zh: `${A} 尝试利用 ${V} 的漏洞${whatZh ? `（${whatZh}）` : ''}，未成功${st ? `（服务器返回 ${st}）` : ''}`,
+          // outcome `failed`: the evidence shows the failure; `attempt`: it shows no success (e.g. an IDS alert)
+          en: `${A} tried to exploit ${V}${what ? ` (${what})` : ''}${r.f.outcome === 'failed' ? ' without success' : ', success not shown by this record'}${st ? ` (the server answered ${st})` : ''}`,
+          zh: `${A} 尝试利用 ${V} 的漏洞${whatZh ? `（${whatZh}）` : ''}，${r.f.outcome === 'failed' ? '未成功' : '该记录本身未显示成功'}${st ? `（服务器返回 ${st}）` : ''}`,
         };
       }
       return {
@@ -627,7 +628,8 @@ function computeRootCausePoints(a: Analysis, ctx: Ctx): CitedStatement[] {
         `${V} 存在未修复的 ${prod ? prod.zh : 'Web 应用'}${zhGap(prod ? prod.zh : 'Web 应用')}漏洞${cve ? `（${cve}）` : ''}：${from}${scans.length ? ' 先对其进行扫描，' : ' '}于 ${t} 利用该漏洞成功${file ? `，写入恶意文件 ${file}` : ''}。`,
         [...e.recs, ...good, ...scans, ...shells],
       );
-      const failed = exploits.filter((r) => !r.c.success && !good.some((g) => g.cves.length && r.cves.length && g.cves[0] === r.cves[0]));
+      // the entry's own records are the exploitation (possibly inferred from what followed), not other tries
+      const failed = exploits.filter((r) => !r.c.success && !e.recs.includes(r) && !good.some((g) => g.cves.length && r.cves.length && g.cves[0] === r.cves[0]));
       if (failed.length) {
         const nm = (r: Rec, lang: 'en' | 'zh') => {
           const c = r.cves[0];
@@ -638,9 +640,11 @@ function computeRootCausePoints(a: Analysis, ctx: Ctx): CitedStatement[] {
         };
         const en = [...new Set(failed.map((r) => nm(r, 'en')))].slice(0, 5);
         const zh = [...new Set(failed.map((r) => nm(r, 'zh')))].slice(0, 5);
+        // `failed`: the evidence shows the failure; `attempt`: nothing shows success (an IDS alert, a probe)
+        const allFailed = failed.every((r) => r.f.outcome === 'failed');
         say(
-          `${from} also tried ${en.join(', ')} against ${V}; those attempts failed.`,
-          `${from} 还对 ${V} 尝试了${zh.join('、')}等攻击，均未成功。`,
+          `${from} also tried ${en.join(', ')} against ${V}; ${allFailed ? 'those attempts failed' : 'nothing shows that those attempts succeeded'}.`,
+          `${from} 还对 ${V} 尝试了${zh.join('、')}等攻击，${allFailed ? '均未成功' : '未见成功迹象'}。`,
           failed,
         );
       }
@@ -804,11 +808,13 @@ export function recommendations(a: Analysis, ctx: Ctx): Recommendation[] {
     add('scan-hosts', h.key, { en: `Run a full anti-malware scan of ${V} and delete the malware found.`, zh: `对 ${V} 进行全盘查杀，删除病毒文件。` }, h.because, 'immediate');
   }
   // Patch the exploited CVEs.
+  const entryRecs = new Set<Rec>(a.compromised.flatMap((h) => h.entry?.recs ?? []));
   const cves = new Map<string, Rec[]>();
   for (const r of a.recs) if (r.c.kind === 'exploit') for (const c of r.cves) cves.set(c, [...(cves.get(c) ?? []), r]);
   // Exploited (a success on record): patch now. Only tried: check whether the host is affected.
-  for (const [cve, all] of [...cves].sort((x, y) => Number(y[1].some((r) => r.c.success)) - Number(x[1].some((r) => r.c.success)))) {
-    const ok = all.filter((r) => r.c.success);
+  for (const [cve, all] of [...cves].sort((x, y) => Number(y[1].some((r) => r.c.success || entryRecs.has(r))) - Number(x[1].some((r) => r.c.success || entryRecs.has(r))))) {
+    // a success on record, or the way into a compromised host (inferred from what followed the attempt)
+    const ok = all.filter((r) => r.c.success || entryRecs.has(r));
     const rs = ok.length ? ok : all;
     const hosts = [...new Set(rs.map((r) => r.victim).filter((x): x is string => !!x))].map((k) => L(ctx, k));
     const prod = CVE_PRODUCTS[cve];

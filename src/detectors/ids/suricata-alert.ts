@@ -44,6 +44,12 @@ export function techniqueOf(signature: string, category: string): string[] {
   return [];
 }
 
+/** CVE ids named by a signature, as the `cves` fact the investigation reads. */
+function cvesOf(signature: string): { cves?: string[] } {
+  const ids = [...new Set([...signature.matchAll(/CVE[-_ ](\d{4})[-_ ](\d{4,7})/gi)].map((m) => `CVE-${m[1]}-${m[2]}`))];
+  return ids.length ? { cves: ids } : {};
+}
+
 function severityOf(priority: number): Severity {
   if (priority <= 1) return 'high';
   if (priority === 2) return 'medium';
@@ -141,7 +147,7 @@ export const idsAlert: DetectorModule = {
               zh: `入侵检测告警“${g.signature}”：${where}${timesZh}`,
             },
             evidence: g.refs,
-            facts: { sid: g.sid, signature: g.signature, category: g.category, priority: g.priority, alerts: g.count, blocked: g.blocked, ...g.sample },
+            facts: { sid: g.sid, signature: g.signature, category: g.category, priority: g.priority, alerts: g.count, blocked: g.blocked, ...cvesOf(g.signature), ...g.sample },
           });
         }
         out.sort((a, b) => a.first - b.first);

@@ -53,6 +53,13 @@ test('blocked alerts are failed attempts; low-priority and ignored signatures ar
   assert.equal(run([alertEvent(1)], { ignoreSids: [2027082] }).length, 0);
 });
 
+test('CVE ids in a signature become the cves fact', () => {
+  const f = run([alertEvent(1, { 'rule.name': 'ET EXPLOIT Possible SpringCore RCE/Spring4Shell Inbound (CVE-2022-22965)', 'rule.category': 'Attempted Administrator Privilege Gain' })]);
+  assert.deepEqual(f[0]!.facts?.cves, ['CVE-2022-22965']);
+  assert.deepEqual(f[0]!.attack, ['T1190']);
+  assert.equal(run([alertEvent(1)])[0]!.facts?.cves, undefined);
+});
+
 test('techniques from signature and class text', () => {
   assert.deepEqual(techniqueOf('ET EXPLOIT Possible SpringCore RCE/Spring4Shell Inbound (CVE-2022-22965)', 'Attempted Administrator Privilege Gain'), ['T1190']);
   assert.deepEqual(techniqueOf('ET SCAN Potential SSH Scan', 'Attempted Information Leak'), ['T1046']);
