@@ -86,3 +86,38 @@ test('damaged EVE: bad lines and records without time are reported with line and
   assert.equal(problems[0]!.offset, Buffer.byteLength(alert) + 1);
   assert.ok(problems.every((p) => p.severity === 'error'));
 });
+
+test('an investigation from Suricata EVE alone: exploit alert then C2 alerts give the entry, the C2 and a coherent report', async () => {
+  const { mkdtemp, mkdir, writeFile, readFile, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join, dirname } = await import('node:path');
+  const { fileURLToPath } = await import('node:url');
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const dir = await mkdtemp(join(tmpdir(), 'spoor-eve-'));
+  try {
+    const base = Date.UTC(2022, 3, 1, 3, 0, 0);
+    const iso = (ms: number) => new Date(ms).toISOString().replace('Z', '+0000');
+    const lines = [alert.replace(/"timestamp":"[^"]+"/, `"timestamp":"${iso(base)}"`)];
+    for (let i = 0; i < 40; i++) {
+      lines.push(JSON.stringify({ timestamp: iso(base + 3600e3 + i * 60e3), flow_id: 100 + i, event_type: 'alert', src_ip: '80.66.1.15', src_port: 6000 + i, dest_ip: '203.0.113.156', dest_port: 443, proto: 'TCP', alert: { action: 'allowed', gid: 1, signature_id: 2027082, rev: 1, signature: 'ET MALWARE Cobalt Strike Beacon Observed', category: 'A Network Trojan was detected', severity: 1 } }));
+    }
+    await mkdir(join(dir, 'ev'));
+    await writeFile(join(dir, 'ev', 'eve.json'), lines.join('\n') + '\n');
+    const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
+    const out = join(dir, 'case');
+    await promisify(execFile)(process.execPath, [cli, 'investigate', join(dir, 'ev'), '--out', out, '--tz', 'Asia/Shanghai', '--home-net', '80.66.1.0/24', '--quiet']);
+    const file = JSON.parse(await readFile(join(out, 'incident.json'), 'utf8')) as import('../../src/incident/types.js').IncidentFile;
+    const inc = file.incidents[0]!;
+    assert.ok(inc.compromised.some((c) => c.ip === '80.66.1.15' && c.via === 'T1190'), JSON.stringify(inc.compromised));
+    assert.ok(JSON.stringify(inc).includes('203.0.113.156'));
+    const en = await readFile(join(out, 'report.en.md'), 'utf8');
+    const zh = await readFile(join(out, 'report.zh.md'), 'utf8');
+    assert.match(en, /Patch Spring Framework.*CVE-2022-22965/);
+    assert.doesNotMatch(en, /those attempts failed/);
+    assert.match(zh, /修复 80\.66\.1\.15 上的 Spring Framework/);
+    assert.match(zh, /eve\.json 第 1 行/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
