@@ -23,6 +23,8 @@ export const bruteforceDefaults = {
   rdpSessionMs: 5 * 60_000,
   rdpSessionBytes: 200_000,
   /** Cookie names attackers try first (initconf "hot accounts"). */
+  /** From an internal source, a hot account alone is reported only against this many hosts (an admin retrying one server is normal). */
+  rdpHotInternalHosts: 2,
   rdpHotAccounts: ['a', 'admin', 'administrator', 'test', 'user', 'hello', 'guest', 'root', 'support', 'scanner', 'nmap', 'hello123', 'backup'],
   /** NTLM / SMB session-setup logon failures from one source. */
   smbFailures: 10,
@@ -145,7 +147,9 @@ export const bruteforceDetector: DetectorModule = {
         if (ep.users.size >= asNum(s.rdpAccounts, 3)) reasons.push(`accounts>=${s.rdpAccounts}`);
         // one hot cookie is a guess only when it came with a short attempt: a cookie seen only in a long
         // session (an interactive logon, e.g. the intruder coming back) is no guessing, and "0 attempts" says nothing
-        if (reasons.length === 0 && ep.hot.length > 0 && ep.attempts > 0) {
+        // An administrator on the inside who mistypes and retries against one server is no guessing either:
+        // a hot account alone counts from outside the home networks, or against several hosts.
+        if (reasons.length === 0 && ep.hot.length > 0 && ep.attempts > 0 && (!ctx.homeNet.isInternal(ep.src) || ep.dsts.size >= asNum(s.rdpHotInternalHosts, 2))) {
           reasons.push('hot-account');
           hotOnly = true;
         }

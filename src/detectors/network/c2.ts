@@ -12,6 +12,7 @@ import { settingsFor } from '../../core/finding.js';
 import { Allowance, allowDefaults } from './allowlist.js';
 import { beaconCategory, DEFAULT_BEACON, scoreBeacon, type BeaconOptions, type BeaconResult } from './rita.js';
 import { asNum, asNumList, asStrList, BoundedMap, CappedSet, EvidenceSample, header, refOf, str, uriPath } from './util.js';
+import { checkinIndicators, indicatorDefaults, malwareCertificate, normSubject, type CheckinHit, type MalwareCert } from './c2indicators.js';
 
 const ID = 'net.c2';
 
@@ -64,6 +65,8 @@ export const c2Defaults = {
   ] as { tool: string; method?: string; path: string; ua?: string; headers?: string[] }[],
   /** Known C2-framework JSON in unrecognised TCP payloads (e.g. Caldera Manx agent check-in). */
   frameworkPayload: [{ tool: 'Caldera Manx', re: '"paw"\\s*:|"executors"\\s*:\\s*\\[?"?(?:sh|psh|cmd)' }] as { tool: string; re: string }[],
+  /** Single-session indicators (c2indicators.ts): malware default certificates, HTTP implant check-ins. */
+  ...indicatorDefaults,
 };
 
 /** One src → dst connection series; starts small (plain arrays) and moves to typed arrays as it grows. */
@@ -146,6 +149,11 @@ interface CsState {
   post: number;
   cert: boolean;
   ja3: boolean;
+  /** Malware family whose default certificate the server presented. */
+  malCert?: string;
+  noSni?: boolean;
+  /** HTTP implant check-ins (c2indicators.ts). */
+  checkins?: { n: number; kinds: Set<string>; strength: number; details: string[]; ok: number };
   uris: string[];
   ev: EvidenceRef[];
   first: number;
@@ -178,6 +186,14 @@ export const c2Detector: DetectorModule = {
     const csJa3 = new Set(asStrList(s.csJa3, c2Defaults.csJa3));
     const csJa3s = new Set(asStrList(s.csJa3s, c2Defaults.csJa3s));
     const longMs = asNum(s.longConnMs, 3_600_000);
+    const malCerts = new Map<string, string>();
+    for (const m of (Array.isArray(s.malwareCerts) ? s.malwareCerts : indicatorDefaults.malwareCerts) as MalwareCert[])
+      if (m && typeof m.subject === 'string' && typeof m.tool === 'string') malCerts.set(normSubject(m.subject), m.tool);
+    const ciOpts = {
+      minBlob: asNum(s.checkinMinBlob, indicatorDefaults.checkinMinBlob),
+      benign: new Set(asStrList(s.benignBlobFields, indicatorDefaults.benignBlobFields).map((x) => x.toLowerCase())),
+      webPorts: new Set(asNumList(s.webPorts, indicatorDefaults.webPorts)),
+    };
     const fwHttp = (Array.isArray(s.frameworkHttp) ? s.frameworkHttp : []).flatMap((x) => {
       if (!x || typeof x.path !== 'string' || typeof x.tool !== 'string') return [];
       try {
@@ -194,6 +210,8 @@ export const c2Detector: DetectorModule = {
         return [];
       }
     });
+    let lastSrc = '';
+    let lastSrcInternal = false;
     let minSec = Infinity;
     let maxSec = -Infinity;
     /** Evidence coverage: 15-min bins holding at least one connection record (bounded). */
@@ -267,8 +285,13 @@ export const c2Detector: DetectorModule = {
               slot.ser.bytes[slot.i] = typeof ib0 === 'number' ? ib0 : typeof sb0 === 'number' ? sb0 : 0;
             }
           }
-          if (!homeNet.isInternal(src)) return;
-          internalHosts.add(src);
+          // consecutive records mostly share their originator: judge it once per run of records
+          if (src !== lastSrc) {
+            lastSrc = src;
+            lastSrcInternal = homeNet.isInternal(src);
+            if (lastSrcInternal) internalHosts.add(src);
+          }
+          if (!lastSrcInternal) return;
           if (!scoreInternal && homeNet.isInternal(dst)) return;
           const port = e['destination.port'];
           if (typeof port === 'number' && allow.ports.has(port)) return;
@@ -334,6 +357,15 @@ export const c2Detector: DetectorModule = {
           const sha = str(e, 'tls.server.hash.sha256');
           const ja3 = str(e, 'tls.client.ja3');
           const ja3s = str(e, 'tls.server.ja3s');
+          if (malCerts.size && homeNet.isInternal(src) && !homeNet.isInternal(dst)) {
+            const fam = malwareCertificate(e, malCerts);
+            if (fam) {
+              const c = csFor(src, dst, ts);
+              c.malCert = fam;
+              if (!sni) c.noSni = true;
+              if (c.ev.length < 4) c.ev.push(refOf(e));
+            }
+          }
           const certHit = (serial && csSerials.has(normHex(serial))) || (sha && csSha.has(normHex(sha)));
           const ja3Hit = ja3 && ja3s && csJa3.has(ja3) && csJa3s.has(ja3s);
           if (certHit || ja3Hit) {
@@ -352,6 +384,20 @@ export const c2Detector: DetectorModule = {
           }
           const method = (str(e, 'http.request.method') ?? '').toUpperCase();
           const uri = str(e, 'url.original') ?? '';
+          if ((method === 'POST' || uri.includes('?')) && homeNet.isInternal(src) && !homeNet.isInternal(dst)) {
+            const hit: CheckinHit | undefined = checkinIndicators(e, ciOpts);
+            if (hit) {
+              const c = csFor(src, dst, ts);
+              const ci = (c.checkins ??= { n: 0, kinds: new Set(), strength: 0, details: [], ok: 0 });
+              ci.n++;
+              for (const k of hit.kinds) ci.kinds.add(k);
+              if (hit.strength > ci.strength) ci.strength = hit.strength;
+              if (ci.details.length < 3) ci.details.push(hit.detail);
+              const st = e['http.response.status_code'];
+              if (typeof st === 'number' && st >= 200 && st < 300) ci.ok++;
+              if (c.ev.length < 4) c.ev.push(refOf(e));
+            }
+          }
           const path = uriPath(uri).toLowerCase();
           if (fwHttp.length) {
             const ua = str(e, 'user_agent.original') ?? header(e, 'request', 'user-agent') ?? '';
@@ -403,7 +449,10 @@ export const c2Detector: DetectorModule = {
           const csOwn = !!c && (c.cert || c.post > 0 || c.get >= 3);
           const csStrong = csOwn || fwTools.length > 0;
           const csWeak = !!c && (c.ja3 || c.get > 0);
-          if (!csStrong && !(ser && (ser.n >= 4 || ser.maxDur >= longMs))) continue;
+          // single-session indicators: a malware default certificate, or an implant check-in
+          const ci = c?.checkins;
+          const indicator = !!c && (!!c.malCert || !!ci);
+          if (!csStrong && !indicator && !(ser && (ser.n >= 4 || ser.maxDur >= longMs))) continue;
           let beacon: BeaconResult | null = null;
           // a series across many destination ports is a scan/strobe, not a beacon
           let slice: { from: number; to: number; slices: number } | undefined;
@@ -417,13 +466,15 @@ export const c2Detector: DetectorModule = {
           const isBeacon = !!beacon && beacon.score >= minScore && beacon.tsScore >= minTs;
           const bulk = beacon && beacon.medianBytes >= asNum(s.bulkBytes, 1_048_576);
           const long = ser && ser.maxDur >= longMs;
-          if (!isBeacon && !csStrong && !long) continue;
+          if (!isBeacon && !csStrong && !long && !indicator) continue;
           const nm = names.get(dst)?.values(8) ?? [];
           const allowed = allow.why(dst, nm);
           const peers = dstSources.get(dst);
           const prevalent = peers && peers.size >= asNum(s.prevalenceMinHosts, 5) && peers.size >= asNum(s.prevalenceFraction, 0.5) * nInternal;
           // suppression (strong Cobalt Strike indicators are never suppressed)
-          const suppressedBy = csStrong ? undefined : allowed ?? (prevalent ? `common destination: ${peers!.size} of ${nInternal} internal hosts contact it` : bulk ? 'bulk transfers (backup-like)' : undefined);
+          // (a malware certificate is never suppressed; a check-in only by an explicit allowance)
+          const suppressedBy =
+            csStrong || c?.malCert ? undefined : indicator && !isBeacon ? allowed : allowed ?? (prevalent ? `common destination: ${peers!.size} of ${nInternal} internal hosts contact it` : bulk ? 'bulk transfers (backup-like)' : undefined);
           if (suppressedBy) continue;
           const reasons: string[] = [];
           if (isBeacon) reasons.push('beacon-score');
@@ -431,7 +482,11 @@ export const c2Detector: DetectorModule = {
           if (fwTools.length) reasons.push('c2-framework-traffic');
           else if (csWeak) reasons.push('cobalt-strike-weak-indicator');
           if (long) reasons.push('long-connection');
-          const compromised = isBeacon || csStrong;
+          if (c?.malCert) reasons.push('malware-default-certificate');
+          if (ci) reasons.push(...[...ci.kinds].map((k) => `checkin-${k}`));
+          // a check-in is judged compromised when two independent signs agree (or it repeats)
+          const ciStrong = !!ci && (ci.strength >= 2 || ci.n >= 3);
+          const compromised = isBeacon || csStrong || !!c?.malCert || ciStrong;
           let severity: Severity = 'low';
           let confidence = 0.3;
           if (isBeacon) {
@@ -443,13 +498,29 @@ export const c2Detector: DetectorModule = {
             severity = 'critical';
             confidence = Math.max(confidence, 0.85) + (isBeacon ? 0.05 : 0);
           } else if (csWeak && isBeacon) confidence = Math.min(0.97, confidence + 0.1);
+          if (c?.malCert) {
+            severity = 'critical';
+            confidence = Math.max(confidence, c.noSni ? 0.85 : 0.8);
+          }
+          if (ci) {
+            if (severity !== 'critical') severity = ciStrong ? 'high' : 'medium';
+            confidence = Math.max(confidence, Math.min(0.85, 0.45 + 0.1 * ci.strength + (ci.n >= 3 ? 0.1 : 0)));
+          }
           confidence = Math.round(Math.min(0.99, confidence) * 100) / 100;
           const ev = ser ? ser.ev : new EvidenceSample(3, 3, 4);
           if (c) for (const r of c.ev) ev.key(r);
           if (ser?.maxDurRef) ev.key(ser.maxDurRef);
           const others = peers ? peers.values(10).filter((x) => x !== src) : [];
           const peerName = nm.length ? ` (${nm.slice(0, 2).join(', ')})` : '';
-          const tool = fwTools.length ? fwTools.join(', ') : csOwn || (csWeak && isBeacon) ? 'Cobalt Strike' : undefined;
+          const tool = fwTools.length ? fwTools.join(', ') : csOwn || (csWeak && isBeacon) ? 'Cobalt Strike' : c?.malCert;
+          const indEn = [
+            c?.malCert ? `the server presented the ${c.malCert} C2 default certificate (self-signed${c.noSni ? ', no SNI requested' : ''})` : '',
+            ci ? `${ci.n} HTTP request(s) shaped like an implant check-in (${ci.details.join(' | ')})` : '',
+          ].filter(Boolean).join('; ');
+          const indZh = [
+            c?.malCert ? `服务器出示 ${c.malCert} 远控默认证书（自签名${c.noSni ? '，客户端未携带 SNI' : ''}）` : '',
+            ci ? `${ci.n} 个 HTTP 请求符合木马上线特征（${[...ci.kinds].map((k) => (k === 'victim-identity' ? '上报主机名、用户名与机器 GUID' : '表单中提交大段编码密文')).join('、')}）` : '',
+          ].filter(Boolean).join('；');
           const first = Math.min(ser?.firstMs ?? Infinity, c?.first ?? Infinity);
           const last = Math.max(ser?.lastMs ?? -Infinity, c?.last ?? -Infinity);
           const b = beacon;
@@ -457,8 +528,11 @@ export const c2Detector: DetectorModule = {
           let en: string;
           let zh: string;
           if (compromised) {
-            en = `${src} ${isBeacon ? `beacons to ${dst}${peerName}: ${ser!.count} connections, median interval ${intervalTxt}, beacon score ${b!.score} (RITA: ts ${b!.tsScore}, size ${b!.dsScore}, duration ${b!.durScore}, histogram ${b!.histScore})` : `talks to ${dst}${peerName}`}${fwTools.length ? `; traffic matches ${fwTools.join(', ')}` : ''}${csOwn ? `; traffic matches the Cobalt Strike default profile (${[c!.cert ? 'default certificate' : '', c!.get ? `${c!.get} GET ${c!.uris.filter((u) => u !== '/submit.php?id=').join(' ')} with cookie metadata` : '', c!.post ? `${c!.post} POST /submit.php?id=` : ''].filter(Boolean).join(', ')})` : ''}. ${src} is likely compromised; ${dst} is a C2 candidate.${others.length ? ` Other internal hosts contacting it: ${others.join(', ')}.` : ''}`;
-            zh = `${src} 向 ${dst}${peerName} ${isBeacon ? '周期性外联' : '通信'}${isBeacon ? `：共 ${ser!.count} 次连接，间隔中位数 ${b ? `${b.medianInterval} 秒` : ''}，心跳评分 ${b!.score}` : ''}${fwTools.length ? `，流量符合 ${fwTools.join('、')} 远控特征` : ''}${csOwn ? `，流量符合 Cobalt Strike 默认配置特征` : ''}。判断 ${src} 已失陷，${dst} 疑似 C2 服务器。${others.length ? `其他与其通信的内网主机：${others.join('、')}。` : ''}`;
+            en = `${src} ${isBeacon ? `beacons to ${dst}${peerName}: ${ser!.count} connections, median interval ${intervalTxt}, beacon score ${b!.score} (RITA: ts ${b!.tsScore}, size ${b!.dsScore}, duration ${b!.durScore}, histogram ${b!.histScore})` : `talks to ${dst}${peerName}`}${indEn ? `; ${indEn}` : ''}${fwTools.length ? `; traffic matches ${fwTools.join(', ')}` : ''}${csOwn ? `; traffic matches the Cobalt Strike default profile (${[c!.cert ? 'default certificate' : '', c!.get ? `${c!.get} GET ${c!.uris.filter((u) => u !== '/submit.php?id=').join(' ')} with cookie metadata` : '', c!.post ? `${c!.post} POST /submit.php?id=` : ''].filter(Boolean).join(', ')})` : ''}. ${src} is likely compromised; ${dst} is a C2 candidate.${others.length ? ` Other internal hosts contacting it: ${others.join(', ')}.` : ''}`;
+            zh = `${src} 向 ${dst}${peerName} ${isBeacon ? '周期性外联' : '通信'}${isBeacon ? `：共 ${ser!.count} 次连接，间隔中位数 ${b ? `${b.medianInterval} 秒` : ''}，心跳评分 ${b!.score}` : ''}${indZh ? `，${indZh}` : ''}${fwTools.length ? `，流量符合 ${fwTools.join('、')} 远控特征` : ''}${csOwn ? `，流量符合 Cobalt Strike 默认配置特征` : ''}。判断 ${src} 已失陷，${dst} 疑似 C2 服务器。${others.length ? `其他与其通信的内网主机：${others.join('、')}。` : ''}`;
+          } else if (indicator) {
+            en = `${src} sent ${dst}${peerName} ${indEn}. This may be an implant checking in; ${dst} is a C2 candidate (one sign only: confirm on the host).`;
+            zh = `${src} 访问 ${dst}${peerName}：${indZh}。疑似木马上线通信，${dst} 疑似 C2 服务器（仅单一特征，需在主机上确认）。`;
           } else {
             en = `Long connection from ${src} to ${dst}${peerName}: ${Math.round(ser!.maxDur / 60000)} min.`;
             zh = `${src} 与 ${dst}${peerName} 存在长连接，持续 ${Math.round(ser!.maxDur / 60000)} 分钟。`;
@@ -466,9 +540,9 @@ export const c2Detector: DetectorModule = {
           out.push({
             id: '',
             detector: ID,
-            attack: tool ? ['T1071.001', 'T1573'] : ['T1071'],
+            attack: c?.malCert ? ['T1071.001', 'T1573.002'] : ci ? ['T1071.001', 'T1132.001'] : tool ? ['T1071.001', 'T1573'] : ['T1071'],
             severity,
-            outcome: compromised ? 'compromised' : 'attempt',
+            outcome: compromised ? 'compromised' : indicator ? (ci && ci.ok > 0 ? 'succeeded' : 'attempt') : 'attempt',
             confidence,
             first: Number.isFinite(first) ? first : 0,
             last: Number.isFinite(last) ? last : 0,
@@ -489,6 +563,8 @@ export const c2Detector: DetectorModule = {
               strobe: ser?.strobe || undefined,
               frameworks: fwTools.length ? c!.fw : undefined,
               cobaltStrike: c && csOwn ? { getWithCookie: c.get, submitPost: c.post, defaultCert: c.cert, ja3Pair: c.ja3, uris: c.uris } : undefined,
+              malwareCertificate: c?.malCert ? { family: c.malCert, noSni: !!c.noSni } : undefined,
+              checkin: ci ? { requests: ci.n, kinds: [...ci.kinds], strength: ci.strength, answered2xx: ci.ok, samples: ci.details } : undefined,
               tool,
               longestConnectionMs: ser?.maxDur,
               otherInternalSources: others.length ? others : undefined,

@@ -32,6 +32,30 @@ export const miningDefaults = {
 };
 
 const TOOL_UA = /(curl|wget|certutil|powershell|bitsadmin|python-requests|python-urllib|go-http-client|winhttp|microsoft bits)/i;
+
+/**
+ * A User-Agent that is one random-looking token (malware loaders send e.g. "vBKbaQgjyvRRbcgfvlsc"):
+ * 12+ letters/digits, no product/version slash, no spaces, the case flipping at least 4 times, and
+ * fewer than a quarter of the letters vowels. Real clients send "Product/version (comment)"; a
+ * camel-case product name (MicrosoftEdgeUpdate, WindowsPowerShellISE) is made of words, about 40 % vowels.
+ */
+export function randomTokenUa(ua: string): boolean {
+  if (ua.length < 12 || ua.length > 64 || !/^[A-Za-z0-9]+$/.test(ua)) return false;
+  let flips = 0;
+  let prev = 0;
+  let letters = 0;
+  let vowels = 0;
+  for (let i = 0; i < ua.length; i++) {
+    const c = ua.charCodeAt(i);
+    const k = c >= 65 && c <= 90 ? 1 : c >= 97 && c <= 122 ? 2 : 0;
+    if (!k) continue;
+    letters++;
+    if ('aeiouAEIOU'.includes(ua[i])) vowels++;
+    if (prev && k !== prev) flips++;
+    prev = k;
+  }
+  return flips >= 4 && letters >= 10 && vowels < 0.25 * letters;
+}
 const EXE_EXT = /\.(?:exe|dll|scr|msi|ps1|bat|vbs|hta|sh|elf|jar)$/i;
 
 interface Mine {
@@ -83,11 +107,22 @@ export const miningDetector: DetectorModule = {
     const servers = new Set(asStrList(s.servers, []));
     const allowDl = asStrList(s.allowDownloadDomains, miningDefaults.allowDownloadDomains).map((d) => d.toLowerCase());
 
+    // names repeat (DNS, SNI and Host of the same sites): remember the answer for recent ones
+    const poolMemo = new Map<string, string | null>();
     const isPool = (name: string): string | undefined => {
+      const hit = poolMemo.get(name);
+      if (hit !== undefined) return hit ?? undefined;
       const n = name.toLowerCase().replace(/\.$/, '');
-      for (const d of pools) if (n === d || n.endsWith('.' + d)) return d;
-      if (poolRe && poolRe.test(n)) return n;
-      return undefined;
+      let r: string | null = null;
+      for (const d of pools)
+        if (n === d || n.endsWith('.' + d)) {
+          r = d;
+          break;
+        }
+      if (r === null && poolRe && poolRe.test(n)) r = n;
+      if (poolMemo.size >= 10_000) poolMemo.clear();
+      poolMemo.set(name, r);
+      return r ?? undefined;
     };
     const mine = (src: string, dst: string, ts: number): Mine => {
       const m = mines.getOrCreate(`${src}>${dst}`, () => ({ src, dst, first: ts, last: ts, how: new Set(), logins: [], agents: [], methods: [], names: [], ev: new EvidenceSample(2, 2, 4) }));
@@ -101,14 +136,16 @@ export const miningDetector: DetectorModule = {
       datasets: ['stratum', 'dns', 'tls', 'http', 'payload', 'conn'],
       observe(e: SpoorEvent): void {
         const ds = e['event.dataset'];
+        if (ds === 'conn') {
+          // inbound answered service connections make the responder a server (most records stop here)
+          const hist = e['conn.history'];
+          if (typeof hist !== 'string' || hist.indexOf('h') < 0 || hist.indexOf('d') < 0) return;
+        }
         const src = str(e, 'source.ip');
         const dst = str(e, 'destination.ip');
         const ts = e['@timestamp'];
         if (!src || !dst || typeof ts !== 'number') return;
         if (ds === 'conn') {
-          // inbound answered service connections make the responder a server
-          const hist = e['conn.history'];
-          if (typeof hist !== 'string' || hist.indexOf('h') < 0 || hist.indexOf('d') < 0) return;
           const known = inbound.get(dst);
           if (known) known.add(src);
           else if (ctx.homeNet.isInternal(dst)) inbound.getOrCreate(dst, () => new CappedSet(16)).add(src);
@@ -231,7 +268,7 @@ export const miningDetector: DetectorModule = {
           if (hostName && allowDl.some((a) => hostName === a || hostName.endsWith('.' + a))) continue;
           const isServer = servers.has(d.src) || (inbound.get(d.src)?.size ?? 0) >= minIn;
           const rawIp = !!d.host && /^\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?$/.test(d.host);
-          const toolUa = !!d.ua && TOOL_UA.test(d.ua);
+          const toolUa = !!d.ua && (TOOL_UA.test(d.ua) || randomTokenUa(d.ua));
           const exe = EXE_EXT.test(d.uri.split('?')[0]) || d.magic === 'PE (MZ)' || d.magic === 'ELF' || /dosexec|msdownload|executable|elf|portable-executable/.test(d.mime ?? '');
           // a server fetching tools; or executables from a bare IP / by a command-line tool
           if (!isServer && !(exe && (rawIp || toolUa))) continue;

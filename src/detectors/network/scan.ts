@@ -33,7 +33,36 @@ export const scanDefaults = {
   maxSources: 100_000,
   /** Fraction of a source's SYNs that must carry a tool fingerprint to name the tool. */
   toolFraction: 0.6,
+  /**
+   * Distinct ports probed with stealth packets (FIN, NULL or Xmas: no SYN, no payload; nmap -sF/-sN/-sX)
+   * from one source. No TCP stack opens or closes a connection that way, so a handful is a scan.
+   */
+  stealthPorts: 3,
 };
+
+/**
+ * Stealth probe (nmap -sF / -sN / -sX and kin): the originator never sent a SYN, an ACK or
+ * payload, only a FIN (FIN and Xmas probes both show as Zeek history `F`) or a packet with
+ * no flags at all (no originator letter); the responder at most reset it. A capture that
+ * starts mid-connection shows ACKs or data from the originator, so it does not qualify.
+ */
+export function stealthProbe(e: SpoorEvent): 'fin' | 'null' | undefined {
+  if (e['network.transport'] !== 'tcp') return undefined;
+  const h = e['conn.history'];
+  if (typeof h !== 'string' || h.length > 3) return undefined;
+  if ((num(e, 'source.bytes') ?? 0) !== 0 || (num(e, 'destination.bytes') ?? 0) !== 0) return undefined;
+  const op = num(e, 'source.packets');
+  if (op !== undefined && (op < 1 || op > 3)) return undefined;
+  let fin = false;
+  for (let i = 0; i < h.length; i++) {
+    const c = h.charCodeAt(i);
+    if (c === 70 /* F */) fin = true;
+    else if (c !== 114 /* r */ && c !== 94 /* ^ */) return undefined;
+  }
+  if (fin) return 'fin';
+  // NULL probe: the originator's packet left no letter; only the responder's reset did
+  return h.includes('r') ? 'null' : undefined;
+}
 
 /** Connection states that mean "no session" (Zeek conn_state). */
 const FAILED = new Set(['S0', 'REJ', 'RSTOS0', 'RSTRH', 'SH', 'SHR', 'OTH']);
@@ -87,6 +116,8 @@ interface SourceState {
   outside: number;
   inside: number;
   ev: EvidenceSample;
+  /** Distinct ports hit by stealth (FIN/NULL/Xmas) probes, and how many of each kind. */
+  stealth?: { ports: CappedSet<number>; fin: number; null: number };
 }
 
 export const scanDetector: DetectorModule = {
@@ -121,6 +152,8 @@ export const scanDetector: DetectorModule = {
       if (st.pairs.size >= uniq) reasons.push(`unique-targets>=${uniq}`);
       if (maxHostsOnPort >= hop) reasons.push(`hosts-on-port>=${hop}`);
       if (maxPortsOnHost >= poh) reasons.push(`ports-on-host>=${poh}`);
+      const stealthMin = asNum(s.stealthPorts, 3);
+      if (st.stealth && stealthMin > 0 && st.stealth.ports.size >= stealthMin) reasons.push(`stealth-probes>=${stealthMin}`);
       if (reasons.length === 0) return null;
 
       const nHosts = st.hosts.size;
@@ -136,8 +169,10 @@ export const scanDetector: DetectorModule = {
       const dirZh = { outbound: '由内向外', inbound: '由外向内', internal: '内网', external: '外部' }[direction];
       const targetEn = kind === 'vertical' ? `host ${topHost}` : kind === 'horizontal' ? `${nHosts} hosts on port ${topPort}` : `${nHosts} hosts × ${nPorts} ports`;
       const targetZh = kind === 'vertical' ? `主机 ${topHost}` : kind === 'horizontal' ? `${nHosts} 台主机的 ${topPort} 端口` : `${nHosts} 台主机、${nPorts} 个端口`;
-      const toolEn = tool ? ` Packets match ${tool}.` : '';
-      const toolZh = tool ? `数据包特征与 ${tool} 吻合。` : '';
+      const stealthEn = st.stealth ? ` ${st.stealth.fin + st.stealth.null} stealth probe(s) without a SYN (FIN/Xmas ${st.stealth.fin}, NULL ${st.stealth.null}) on ${st.stealth.ports.size} port(s): no TCP stack sends these on its own.` : '';
+      const stealthZh = st.stealth ? `其中 ${st.stealth.fin + st.stealth.null} 个为不带 SYN 的隐蔽探测包（FIN/Xmas ${st.stealth.fin} 个，NULL ${st.stealth.null} 个，涉及 ${st.stealth.ports.size} 个端口），正常 TCP 通信不会产生此类报文。` : '';
+      const toolEn = (tool ? ` Packets match ${tool}.` : '') + stealthEn;
+      const toolZh = (tool ? `数据包特征与 ${tool} 吻合。` : '') + stealthZh;
       const sumEn = compromised
         ? `Internal host ${st.src} scanned outward (${kind} scan of ${targetEn}; ${st.attempts} probes, ${st.pairs.size}${st.pairs.overflow ? '+' : ''} unique targets).${toolEn} An internal host scanning the Internet is likely compromised.`
         : `${st.src} ran a ${kind} scan (${direction}) of ${targetEn}: ${st.attempts} probes, ${st.pairs.size}${st.pairs.overflow ? '+' : ''} unique host/port targets, ${st.open.size} answered.${toolEn}`;
@@ -179,6 +214,7 @@ export const scanDetector: DetectorModule = {
           tool,
           toolSyns: st.tools,
           fingerprintedSyns: st.syns,
+          stealthProbes: st.stealth ? { fin: st.stealth.fin, null: st.stealth.null, ports: st.stealth.ports.values(30) } : undefined,
         },
       };
     };
@@ -243,17 +279,20 @@ export const scanDetector: DetectorModule = {
         else st.outside++;
         const dip = ipv4ToInt(dst);
         const isNew = st.pairs.add(Number.isNaN(dip) ? `${dst}:${dport}` : dip * 65536 + dport);
-        st.hosts.add(dst);
-        st.ports.add(dport);
-        if (st.hostsByPort.size < 64 || st.hostsByPort.has(dport)) {
-          let hs = st.hostsByPort.get(dport);
-          if (!hs) st.hostsByPort.set(dport, (hs = new CappedSet(1024)));
-          hs.add(dst);
-        }
-        if (st.portsByHost.size < 64 || st.portsByHost.has(dst)) {
-          let ps = st.portsByHost.get(dst);
-          if (!ps) st.portsByHost.set(dst, (ps = new CappedSet(1024)));
-          ps.add(dport);
+        // a repeated (host, port) probe (retransmission, second pass) is already in every set below
+        if (isNew || st.pairs.overflow) {
+          st.hosts.add(dst);
+          st.ports.add(dport);
+          if (st.hostsByPort.size < 64 || st.hostsByPort.has(dport)) {
+            let hs = st.hostsByPort.get(dport);
+            if (!hs) st.hostsByPort.set(dport, (hs = new CappedSet(1024)));
+            hs.add(dst);
+          }
+          if (st.portsByHost.size < 64 || st.portsByHost.has(dst)) {
+            let ps = st.portsByHost.get(dst);
+            if (!ps) st.portsByHost.set(dst, (ps = new CappedSet(1024)));
+            ps.add(dport);
+          }
         }
         if (st.syns < 2000 && (e['conn.orig_window'] !== undefined || e['conn.orig_ipid'] !== undefined)) {
           st.syns++;
@@ -262,6 +301,14 @@ export const scanDetector: DetectorModule = {
         }
         st.ev.addEvent(e);
         if (isNew && st.pairs.size === 1) st.ev.key(refOf(e));
+        if (state !== 'S0' && state !== 'REJ') {
+          const sp = stealthProbe(e);
+          if (sp) {
+            st.stealth ??= { ports: new CappedSet(1024), fin: 0, null: 0 };
+            st.stealth[sp]++;
+            if (st.stealth.ports.add(dport) && st.stealth.ports.size <= 3) st.ev.key(refOf(e));
+          }
+        }
       },
       finish(): Finding[] {
         for (const st of sources.values()) close(st);

@@ -105,13 +105,15 @@ export class CappedSet<T> {
   overflow = false;
   constructor(private readonly cap: number) {}
   add(v: T): boolean {
-    if (this.set.has(v)) return false;
-    if (this.set.size >= this.cap) {
-      this.overflow = true;
-      return false;
+    const n = this.set.size;
+    if (n < this.cap) {
+      // one hash operation instead of has() + add()
+      this.set.add(v);
+      return this.set.size !== n;
     }
-    this.set.add(v);
-    return true;
+    if (this.set.has(v)) return false;
+    this.overflow = true;
+    return false;
   }
   has(v: T): boolean {
     return this.set.has(v);

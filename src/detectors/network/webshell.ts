@@ -113,8 +113,8 @@ export const webshellDetector: DetectorModule = {
 
         // 1. files that a request makes the server write
         if (body || uri.includes('?')) {
-          const params = parseParams(uriQuery(uri));
           if (/classloader/i.test(deepDecode(uri)) || /classloader/i.test(body.slice(0, 65_536))) {
+            const params = parseParams(uriQuery(uri));
             for (const [k, v] of parseParams(body.slice(0, 65_536))) params.set(k, v);
             const target = spring4ShellTarget(params);
             if (target) {

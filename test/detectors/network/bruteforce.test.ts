@@ -80,3 +80,19 @@ test('unanswered RDP/SSH attempts are scanning, not guessing', () => {
   const ev = Array.from({ length: 40 }, (_, i) => conn({ ts: T0 + i * 100, src: '203.0.113.4', dst: `10.0.0.${i + 1}`, dport: i % 2 ? 22 : 3389, state: 'S0' }));
   assert.equal(run(bruteforceDetector, ev).length, 0);
 });
+
+test('RDP: an internal admin who mistypes twice and logs on to one server is not guessing; the same hot account across hosts is', () => {
+  const ev: SpoorEvent[] = [];
+  const attempt = (ts: number, dst: string, dur: number, rb = 2000) => {
+    const c = conn({ ts, src: '10.20.0.11', dst, dport: 3389, dur, rb });
+    ev.push(c, rec('rdp', ts + 5, '10.20.0.11', dst, 3389, { 'rdp.cookie': 'administrator' }, c['conn.uid'] as string));
+  };
+  attempt(T0, '80.66.1.20', 4000);
+  attempt(T0 + 30_000, '80.66.1.20', 4000);
+  attempt(T0 + 60_000, '80.66.1.20', 40 * 60_000, 3_000_000);
+  assert.equal(run(bruteforceDetector, ev, ['80.66.1.0/24', '10.0.0.0/8']).length, 0);
+  attempt(T0 + 90_000, '80.66.1.21', 4000);
+  const f = run(bruteforceDetector, ev, ['80.66.1.0/24', '10.0.0.0/8']);
+  assert.equal(f.length, 1);
+  assert.deepEqual(f[0].facts!.reasons, ['hot-account']);
+});

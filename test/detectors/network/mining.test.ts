@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SpoorEvent } from '../../../src/core/event.js';
-import { miningDetector } from '../../../src/detectors/network/mining.js';
+import { miningDetector, randomTokenUa } from '../../../src/detectors/network/mining.js';
 import { conn, http, rec, run, T0 } from './build.js';
 
 test('stratum login is mining; the host is compromised and the wallet cited', () => {
@@ -45,4 +45,16 @@ test('Monero P2P (Levin) is one medium finding per host; vendor update downloads
   for (let i = 0; i < 4; i++) ev.push(conn({ ts: T0 + i, src: `10.0.1.${i + 1}`, dst: '10.0.0.15', dport: 80, history: 'ShADadFf' }));
   ev.push(http(T0 + 10, '10.0.0.15', '13.107.4.50', { uri: '/msdownload/update/kb890830.exe', host: 'au.download.windowsupdate.com', ua: 'Microsoft BITS/7.5', mime: 'application/octet-stream' }));
   assert.equal(run(miningDetector, ev).length, 0);
+});
+
+test('a workstation fetching a DLL with a random-token User-Agent (loader) is tool transfer; product UAs are not random', () => {
+  assert.equal(randomTokenUa('vBKbaQgjyvRRbcgfvlsc'), true);
+  for (const ua of ['MicrosoftEdgeUpdate', 'GoogleUpdate', 'Mozilla/5.0 (Windows NT 10.0)', 'okhttp/4.9.0', 'WindowsPowerShellISE', 'abcdefghijklmnop', 'Dalvik'])
+    assert.equal(randomTokenUa(ua), false, ua);
+  const dl = (ua: string) => http(T0, '10.4.25.101', '77.105.36.156', { uri: '/SpryAssets/gDR/', host: 'filmmogzivota.rs', ua, mime: 'application/x-msdownload', resp: 'MZ\x90\x00' });
+  const f = run(miningDetector, [dl('vBKbaQgjyvRRbcgfvlsc')]);
+  assert.equal(f.length, 1);
+  assert.deepEqual(f[0].attack, ['T1105']);
+  assert.equal(f[0].src, '10.4.25.101');
+  assert.equal(run(miningDetector, [dl('Mozilla/5.0 (Windows NT 10.0; Win64; x64; Trident/7.0; rv:11.0) like Gecko')]).length, 0);
 });

@@ -139,3 +139,39 @@ test('whole-series scoring separates a jittered beacon from random traffic', () 
   assert.ok(r.score < b.score - 0.15, `random ${r.score} vs beacon ${b.score}`);
   assert.equal(scoreBeacon([start, start + 1, start + 2], [1, 1, 1], start, start + 10), null);
 });
+
+test('RITA v5 getBeaconScore edge cases (analysis/beacons_test.go): one active weight, weights that do not sum to 1, out-of-range inputs', () => {
+  near(combineBeaconScore(0.25, 1, 1, 1, { ts: 1, ds: 0, dur: 0, hist: 0 }), 0.25);
+  assert.throws(() => combineBeaconScore(1.1, 0.5, 0.5, 0.5));
+  assert.throws(() => combineBeaconScore(0.5, 0.5, 0.5, 0.5, { ts: -0.1, ds: 0.25, dur: 0.25, hist: 0.25 }));
+  assert.throws(() => combineBeaconScore(0.5, 0.5, 0.5, 0.5, { ts: 1.1, ds: 0.25, dur: 0.25, hist: 0.25 }));
+  assert.throws(() => combineBeaconScore(0.5, 0.5, 0.5, 0.5, { ts: 0.3, ds: 0.3, dur: 0.2, hist: 0.1 }), 'weights summing to 0.9');
+  assert.throws(() => combineBeaconScore(0.5, 0.5, 0.5, 0.5, { ts: 0.3, ds: 0.3, dur: 0.3, hist: 0.2 }), 'weights summing to 1.1');
+});
+
+test('RITA v5 histogram coefficient-of-variation cases (calculateCoefficientOfVariationScore) through histogramScore', () => {
+  // one bin per frequency: timestamps at the middle of bin i, freq[i] times
+  const cvOf = (freq: number[]) => {
+    const ts: number[] = [];
+    freq.forEach((f, i) => {
+      for (let k = 0; k < f; k++) ts.push(i + 0.5);
+    });
+    const h = histogramScore(0, freq.length, ts, { modeSensitivity: 0.05, bimodalOutlierRemoval: 1, bimodalMinHours: 11, bins: freq.length })!;
+    assert.deepEqual(h.hist, freq);
+    return h.cvScore;
+  };
+  near(cvOf([1, 1, 1, 1, 1, 1, 1, 1, 1, 1]), 1);
+  near(cvOf([950, 970, 990, 1010, 1030, 1050, 1070]), 0.96);
+  near(cvOf([1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009]), 0.9971406);
+  near(cvOf([1, 5, 10, 50, 100, 500, 1000, 5000, 10000]), 0);
+  // createHistogram "High Modal Sensitivity": sizes 9..11 fall in one mode bucket at sensitivity 0.2
+  const hist = [9, 10, 11, 10, 11, 9, 10, 11, 10, 9];
+  const ts: number[] = [];
+  hist.forEach((f, i) => {
+    for (let k = 0; k < f; k++) ts.push(i * 100 + 10 + k);
+  });
+  const hs = histogramScore(0, 1000, ts, { modeSensitivity: 0.2, bimodalOutlierRemoval: 1, bimodalMinHours: 6, bins: 10 })!;
+  assert.deepEqual(hs.hist, hist);
+  assert.deepEqual(Object.fromEntries(hs.freqCount), { 9: 10 });
+  assert.equal(hs.longestRun, 10);
+});

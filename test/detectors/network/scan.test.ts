@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import type { SpoorEvent } from '../../../src/core/event.js';
 import assert from 'node:assert/strict';
-import { scanDetector, toolFingerprint, isProbe } from '../../../src/detectors/network/scan.js';
+import { scanDetector, toolFingerprint, isProbe, stealthProbe } from '../../../src/detectors/network/scan.js';
 import { ipv4ToInt } from '../../../src/core/homenet.js';
 import { conn, run, T0 } from './build.js';
 
@@ -84,4 +84,26 @@ test('state stays bounded on a very large scan', () => {
   assert.equal(f[0].facts!.probes, 100_000);
   assert.ok(f[0].evidence.length <= 12);
   assert.ok(Date.now() - t0 < 10_000);
+});
+
+test('a few FIN/NULL/Xmas stealth probes on distinct ports are a scan; mid-stream FINs are not', () => {
+  const probe = (i: number, history: string, state: string) => ({ ...conn({ ts: T0 + i * 500, src: '192.168.1.178', dst: '192.168.1.2', dport: 3390 + i, state, history, ob: 0, rb: 0 }), 'source.packets': 1 });
+  assert.equal(stealthProbe(probe(0, 'Fr', 'RSTR')), 'fin');
+  assert.equal(stealthProbe(probe(0, 'r', 'RSTRH')), 'null');
+  assert.equal(stealthProbe(probe(0, 'Sr', 'REJ')), undefined, 'a SYN probe is not stealth');
+  assert.equal(stealthProbe({ ...probe(0, 'FfA', 'SF'), 'source.packets': 2 }), undefined, 'a close seen mid-stream has ACKs');
+  assert.equal(stealthProbe({ ...probe(0, 'Fr', 'RSTR'), 'source.bytes': 10 }), undefined, 'payload is not a probe');
+  const ev = [probe(0, 'Fr', 'RSTR'), probe(1, 'r', 'RSTRH'), probe(2, 'Fr', 'RSTR')];
+  const f = run(scanDetector, ev);
+  assert.equal(f.length, 1);
+  assert.ok((f[0].facts!.reasons as string[]).some((r) => r.startsWith('stealth-probes')));
+  assert.deepEqual(f[0].facts!.stealthProbes, { fin: 2, null: 1, ports: [3390, 3391, 3392] });
+  assert.ok(f[0].evidence.length === 3 && f[0].evidence.every((r) => r.uid && r.frame));
+  assert.match(f[0].summary.zh, /隐蔽探测/);
+  // two stealth ports stay below the default threshold; the threshold is configurable
+  assert.equal(run(scanDetector, ev.slice(0, 2)).length, 0);
+  assert.equal(run(scanDetector, ev.slice(0, 2), undefined, { 'net.scan': { stealthPorts: 2 } }).length, 1);
+  // many stray FINs answered by resets to one port (stale NAT state after a timeout) are not a scan
+  const stale = Array.from({ length: 10 }, (_, i) => ({ ...conn({ ts: T0 + i * 60_000, src: '10.0.0.8', dst: '10.0.0.9', dport: 443, state: 'RSTR', history: 'Fr', ob: 0, rb: 0 }), 'source.packets': 1 }));
+  assert.equal(run(scanDetector, stale).length, 0);
 });
