@@ -72,6 +72,11 @@ export async function main(argv: string[]): Promise<number> {
 
 const invokedDirectly = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
 if (invokedDirectly || process.argv[1]?.endsWith('/spoor') || process.argv[1]?.endsWith('main.js')) {
+  // `spoor dump … | head`: the reader of our output went away; that ends the job, quietly
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT.ok);
+    throw err;
+  });
   main(process.argv).then((code) => {
     process.exitCode = code;
   });
